@@ -1,0 +1,1 @@
+"""Sub-commands of the ``tracebench`` command line, one module each (see :mod:`tracebench.cli`)."""

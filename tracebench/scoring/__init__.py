@@ -1,0 +1,45 @@
+"""Per-sample scorers: answers, steps, and one function that scores a whole sample."""
+
+from tracebench.scoring.answers import (
+    exact_match,
+    register_answer_scorer,
+    score_answer,
+    sequence_match,
+    set_match,
+    split_elements,
+)
+from tracebench.scoring.normalize import normalize_answer, normalize_fact, normalize_label
+from tracebench.scoring.sample import PAIR_METRICS, QUADRANTS, ScoredSample, quadrant, score_sample
+from tracebench.scoring.steps import (
+    PROFILES,
+    FactScores,
+    Profile,
+    fact_scores,
+    facts_correct,
+    label_correct,
+    step_correct,
+)
+
+__all__ = [
+    "PAIR_METRICS",
+    "PROFILES",
+    "QUADRANTS",
+    "FactScores",
+    "Profile",
+    "ScoredSample",
+    "exact_match",
+    "fact_scores",
+    "facts_correct",
+    "label_correct",
+    "normalize_answer",
+    "normalize_fact",
+    "normalize_label",
+    "quadrant",
+    "register_answer_scorer",
+    "score_answer",
+    "score_sample",
+    "sequence_match",
+    "set_match",
+    "split_elements",
+    "step_correct",
+]

@@ -1,0 +1,126 @@
+"""Answer scorers.
+
+Each takes the Problem and the predicted answer text and returns named metrics, always including
+``answer_acc`` (1.0 or 0.0).
+
+Scorers are chosen per problem: ``problem.meta["answer_scorer"]`` if set, else by
+``problem.answer_format`` (``text`` -> :func:`exact_match`, ``set`` -> :func:`set_match`,
+``sequence`` -> :func:`sequence_match`). Sources with their own official metric register one with
+:func:`register_answer_scorer`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Sequence
+
+from tracebench.problem import Problem
+from tracebench.scoring.normalize import normalize_answer
+
+AnswerScorer = Callable[[Problem, "str | None"], dict[str, float]]
+
+_ANSWER_SCORERS: dict[str, AnswerScorer] = {}
+
+
+def register_answer_scorer(name: str, scorer: AnswerScorer) -> None:
+    """Register an answer scorer under ``name`` (referenced by ``problem.meta["answer_scorer"]``)."""
+    _ANSWER_SCORERS[name] = scorer
+
+
+def answer_scorer_names() -> list[str]:
+    """Names of the registered answer scorers."""
+    return sorted(_ANSWER_SCORERS)
+
+
+def exact_match(prediction: str | None, answers: Sequence[str]) -> float:
+    """Normalised exact match against any accepted answer.
+
+    Args:
+        prediction: The predicted answer (``None`` scores 0).
+        answers: Accepted answers.
+
+    Returns:
+        1.0 if ``normalize_answer(prediction)`` equals that of any answer, else 0.0.
+    """
+    if prediction is None:
+        return 0.0
+    pred = normalize_answer(prediction)
+    return 1.0 if any(pred == normalize_answer(a) for a in answers) else 0.0
+
+
+_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bthen\b)\s*", re.IGNORECASE)
+
+
+def split_elements(prediction: str) -> list[str]:
+    """Split a predicted list answer into normalised elements.
+
+    Accepts a Python/JSON list repr (``['apple', 'milk']``), a comma list (``apple,milk``), or words joined
+    by ``and`` (``apple and milk``). Empty elements are dropped.
+    """
+    text = prediction.strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = None
+        if isinstance(value, list):
+            return [e for e in (normalize_answer(str(v)) for v in value) if e]
+    return [e for e in (normalize_answer(p) for p in _SPLIT.split(text)) if e]
+
+
+def set_match(prediction: str | None, answers: Sequence[str]) -> float:
+    """1.0 if the predicted elements, as a set, equal the gold elements (order and repeats ignored).
+
+    ``"milk, apple"`` matches gold ``["apple", "milk"]``; ``"nothing"`` matches gold ``["nothing"]``.
+    """
+    if prediction is None:
+        return 0.0
+    return 1.0 if set(split_elements(prediction)) == {normalize_answer(a) for a in answers} else 0.0
+
+
+def sequence_match(prediction: str | None, answers: Sequence[str]) -> float:
+    """1.0 if the predicted elements equal the gold elements in order (bAbI path finding: ``n,w``)."""
+    if prediction is None:
+        return 0.0
+    return 1.0 if split_elements(prediction) == [normalize_answer(a) for a in answers] else 0.0
+
+
+def _text_scorer(problem: Problem, prediction: str | None) -> dict[str, float]:
+    return {"answer_acc": exact_match(prediction, problem.answers)}
+
+
+def _set_scorer(problem: Problem, prediction: str | None) -> dict[str, float]:
+    return {"answer_acc": set_match(prediction, problem.answers)}
+
+
+def _sequence_scorer(problem: Problem, prediction: str | None) -> dict[str, float]:
+    return {"answer_acc": sequence_match(prediction, problem.answers)}
+
+
+register_answer_scorer("text", _text_scorer)
+register_answer_scorer("set", _set_scorer)
+register_answer_scorer("sequence", _sequence_scorer)
+
+
+def score_answer(problem: Problem, prediction: str | None) -> dict[str, float]:
+    """Score a predicted answer against the problem's own gold answers.
+
+    Args:
+        problem: The problem (its ``answers`` and answer scorer).
+        prediction: The predicted answer text, ``None`` if none was found.
+
+    Returns:
+        Metrics from the problem's scorer; always has ``answer_acc``.
+
+    Raises:
+        KeyError: The problem names an unregistered scorer.
+    """
+    name = str(problem.meta.get("answer_scorer", problem.answer_format))
+    try:
+        scorer = _ANSWER_SCORERS[name]
+    except KeyError:
+        raise KeyError(
+            f"problem {problem.id}: unknown answer scorer {name!r}; registered: {answer_scorer_names()}"
+        ) from None
+    return scorer(problem, prediction)

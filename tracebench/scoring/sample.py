@@ -1,0 +1,153 @@
+"""Score one sample: a Problem and a model output, against that problem's own gold.
+
+:func:`score_sample` is the single entry point used by the lm-eval glue, ``tracebench rescore`` and
+training-time evaluation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracebench.problem import Problem
+from tracebench.scoring.answers import score_answer
+from tracebench.scoring.steps import PROFILES, Profile, fact_scores, step_correct
+from tracebench.traces.base import ParsedTrace
+from tracebench.traces.paper import parse, parse_answer_only
+from tracebench.traces.prompt import PromptMode
+
+QUADRANTS = ("both_correct", "trace_only", "answer_only", "neither")
+"""Quadrant names: (trace right, answer right), (right, wrong), (wrong, right), (wrong, wrong)."""
+
+PAIR_METRICS = ("p_answer_given_trace", "p_answer_given_no_trace", "p_trace_given_answer", "phi")
+"""Metrics aggregated over (trace_ok, answer_ok) pairs rather than averaged."""
+
+
+def quadrant(trace_ok: bool, answer_ok: bool) -> str:
+    """Name the 2x2 cell of a sample: ``both_correct``, ``trace_only``, ``answer_only`` or ``neither``."""
+    if trace_ok:
+        return "both_correct" if answer_ok else "trace_only"
+    return "answer_only" if answer_ok else "neither"
+
+
+@dataclass(frozen=True)
+class ScoredSample:
+    """One scored sample.
+
+    Attributes:
+        problem_id: The problem's id.
+        mode: ``"trace"`` or ``"direct"``.
+        profile: Profile whose trace verdict feeds the quadrants.
+        parsed: What the parser recovered.
+        answer_ok: Whether the answer is right.
+        trace_ok: Whether every step is right under ``profile`` (``None`` in direct mode).
+        step_verdicts: Per step, ``{"kind", "strict", "paper"}`` (empty in direct mode).
+        metrics: Per-sample metric values (floats; ``None`` where a step kind is absent).
+    """
+
+    problem_id: str
+    mode: PromptMode
+    profile: Profile
+    parsed: ParsedTrace
+    answer_ok: bool
+    trace_ok: bool | None
+    step_verdicts: tuple[dict[str, Any], ...] = ()
+    metrics: dict[str, float | None] = field(default_factory=dict)
+
+    def pair(self) -> tuple[int, int]:
+        """``(trace_ok, answer_ok)`` as ints, the input of the pair metrics."""
+        return int(bool(self.trace_ok)), int(self.answer_ok)
+
+    def to_record(self) -> dict[str, Any]:
+        """A JSON-serialisable per-sample record (parsed steps, verdicts, every metric)."""
+        return {
+            "id": self.problem_id,
+            "mode": self.mode,
+            "profile": self.profile,
+            "parsed": self.parsed.to_dict(),
+            "answer_ok": self.answer_ok,
+            "trace_ok": self.trace_ok,
+            "quadrant": quadrant(bool(self.trace_ok), self.answer_ok) if self.trace_ok is not None else None,
+            "steps": [dict(v) for v in self.step_verdicts],
+            "metrics": dict(self.metrics),
+        }
+
+
+def score_sample(
+    problem: Problem, output: str | None, profile: Profile = "strict", mode: PromptMode = "trace"
+) -> ScoredSample:
+    """Parse and score one model output against ``problem``'s own gold.
+
+    Args:
+        problem: The problem the output answers.
+        output: The raw generation.
+        profile: ``"strict"`` (default) or ``"paper"``: which step rule decides ``trace_ok`` (and so the
+            quadrants). Both ``trace_acc`` (strict) and ``trace_acc_paper`` are always reported.
+        mode: ``"trace"`` (trace-prompted) or ``"direct"`` (answer only: only answer metrics).
+
+    Returns:
+        The :class:`ScoredSample`.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: expected one of {PROFILES}")
+    if mode == "direct":
+        answer = parse_answer_only(output)
+        parsed = ParsedTrace(label=None, facts=None, answer=answer, status="answer_only" if answer else "empty")
+        answer_metrics = score_answer(problem, answer)
+        return ScoredSample(
+            problem_id=problem.id,
+            mode=mode,
+            profile=profile,
+            parsed=parsed,
+            answer_ok=answer_metrics["answer_acc"] == 1.0,
+            trace_ok=None,
+            metrics=dict(answer_metrics),
+        )
+
+    parsed = parse(output)
+    answer_metrics = score_answer(problem, parsed.answer)
+    answer_ok = answer_metrics["answer_acc"] == 1.0
+    verdicts = tuple(
+        {
+            "kind": s.kind,
+            "strict": step_correct(s, parsed, "strict"),
+            "paper": step_correct(s, parsed, "paper"),
+        }
+        for s in problem.steps
+    )
+    trace_strict = all(v["strict"] for v in verdicts)
+    trace_paper = all(v["paper"] for v in verdicts)
+    trace_ok = trace_strict if profile == "strict" else trace_paper
+
+    metrics: dict[str, float | None] = dict(answer_metrics)
+    cls = [v for v in verdicts if v["kind"] == "classification"]
+    metrics["label_acc"] = float(all(v[profile] for v in cls)) if cls else None
+    ret = problem.step("retrieval")
+    if ret is not None:
+        fs = fact_scores(ret.facts, parsed.facts)
+        ret_v = [v for v in verdicts if v["kind"] == "retrieval"]
+        metrics["facts_exact"] = float(all(v[profile] for v in ret_v))
+        metrics["facts_precision"] = fs.precision
+        metrics["facts_recall"] = fs.recall
+        metrics["facts_f1"] = fs.f1
+    else:
+        metrics.update(facts_exact=None, facts_precision=None, facts_recall=None, facts_f1=None)
+    metrics["trace_acc"] = float(trace_strict)
+    metrics["trace_acc_paper"] = float(trace_paper)
+    needed = {s.kind for s in problem.steps}
+    found = {k for k, v in (("classification", parsed.label), ("retrieval", parsed.facts)) if v is not None}
+    metrics["parse_rate"] = float(needed <= found)
+    q = quadrant(trace_ok, answer_ok)
+    for name in QUADRANTS:
+        metrics[name] = float(name == q)
+    metrics["mismatch_rate"] = float(q in ("trace_only", "answer_only"))
+    return ScoredSample(
+        problem_id=problem.id,
+        mode=mode,
+        profile=profile,
+        parsed=parsed,
+        answer_ok=answer_ok,
+        trace_ok=trace_ok,
+        step_verdicts=verdicts,
+        metrics=metrics,
+    )

@@ -1,0 +1,23 @@
+"""Dataset sources: each turns raw rows (hub, local files or a generator) into Problems."""
+
+from tracebench.sources.base import (
+    DATA_DIR_ENV,
+    DataNotFoundError,
+    SourceSpec,
+    get_source,
+    load_problems,
+    locate_data,
+    register_source,
+    source_names,
+)
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "DataNotFoundError",
+    "SourceSpec",
+    "get_source",
+    "load_problems",
+    "locate_data",
+    "register_source",
+    "source_names",
+]

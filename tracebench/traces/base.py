@@ -1,0 +1,40 @@
+"""What every trace style shares: the parse result and its status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ParseStatus = Literal["ok", "partial", "answer_only", "empty"]
+
+
+@dataclass(frozen=True)
+class ParsedTrace:
+    """What a trace parser recovered from one model output.
+
+    Attributes:
+        label: The classification label as written, or ``None`` if not found.
+        facts: The retrieval facts as written, or ``None`` if no fact list was found.
+        answer: The answer text, or ``None`` if nothing answer-like was found.
+        think: The raw trace text (inside ``<think>`` or before the answer), for lenient scoring.
+        status: ``"ok"`` (label and facts found), ``"partial"`` (one of them), ``"answer_only"``
+            (no trace, an answer) or ``"empty"`` (nothing usable).
+        notes: Which tolerances fired (``"assistant_prefix"``, ``"unclosed_think"``, ...), for debugging.
+    """
+
+    label: str | None
+    facts: tuple[str, ...] | None
+    answer: str | None
+    think: str = ""
+    status: ParseStatus = "empty"
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, object]:
+        """Return a JSON-serialisable form."""
+        return {
+            "label": self.label,
+            "facts": list(self.facts) if self.facts is not None else None,
+            "answer": self.answer,
+            "status": self.status,
+            "notes": list(self.notes),
+        }

@@ -1,0 +1,106 @@
+"""A tolerant reader for Python list reprs as models write them.
+
+``ast.literal_eval`` is tried first; on failure a small scanner recovers quoted items from text such as
+``['Mary's kitchen.', "x"`` (unescaped apostrophes, mixed quotes, a missing closing bracket).
+"""
+
+from __future__ import annotations
+
+import ast
+
+_QUOTES = "'\"\u2018\u2019\u201c\u201d"
+_CLOSE = {
+    "'": "'\u2019",
+    '"': '"\u201d',
+    "\u2018": "'\u2019",
+    "\u2019": "'\u2019",
+    "\u201c": '"\u201d',
+    "\u201d": '"\u201d',
+}
+
+
+def parse_list_repr(text: str) -> tuple[list[str], int] | None:
+    """Parse the first list repr at the start of ``text`` (leading white space allowed).
+
+    Args:
+        text: Text that should start with ``[``.
+
+    Returns:
+        ``(items, end)`` where ``end`` is the index just past the list in ``text``, or ``None`` when
+        ``text`` does not start with a list. Never raises.
+    """
+    start = len(text) - len(text.lstrip())
+    if start >= len(text) or text[start] != "[":
+        return None
+    close = _matching_bracket(text, start)
+    if close is not None:
+        try:
+            value = ast.literal_eval(text[start : close + 1])
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            value = None
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value), close + 1
+    return _scan(text, start + 1)
+
+
+def _matching_bracket(text: str, start: int) -> int | None:
+    quote: str | None = None
+    i = start + 1
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "]":
+            return i
+        i += 1
+    return None
+
+
+def _scan(text: str, i: int) -> tuple[list[str], int]:
+    """Recover quoted items after ``[``: an item ends at a closing quote followed by ``,`` or ``]``."""
+    items: list[str] = []
+    n = len(text)
+    while i < n:
+        while i < n and text[i] in " \t\r\n,":
+            i += 1
+        if i >= n:
+            break
+        ch = text[i]
+        if ch == "]":
+            return items, i + 1
+        if ch not in _QUOTES:
+            # Bare item: read to the next comma or bracket.
+            j = i
+            while j < n and text[j] not in ",]\n":
+                j += 1
+            item = text[i:j].strip()
+            if item:
+                items.append(item)
+            i = j
+            if j < n and text[j] == "\n":
+                break
+            continue
+        closers = _CLOSE[ch]
+        j = i + 1
+        end = -1
+        while j < n:
+            if text[j] in closers:
+                k = j + 1
+                while k < n and text[k] in " \t":
+                    k += 1
+                if k >= n or text[k] in ",]\n":
+                    end = j
+                    break
+            j += 1
+        if end < 0:
+            items.append(text[i + 1 :].rstrip())
+            return items, n
+        items.append(text[i + 1 : end])
+        i = end + 1
+    return items, n

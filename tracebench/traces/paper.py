@@ -1,0 +1,280 @@
+"""The ``paper`` trace style: the study's exact trace sentences.
+
+Rendered form (bAbI phrasing; steps in the problem's order, one sentence each, joined by a newline)::
+
+    <think>The category of the question represents what is being asked in that question. The category of
+    the question asked is: {label}.
+    I need to use the following text to answer the question: {facts as a Python list repr}</think>
+    <answer>{answer}</answer>
+
+(the ``<answer>`` part follows ``</think>`` after one space, on the same line).
+
+Sources pick a phrasing with ``problem.meta["phrasing"]`` (default ``"default"``); CoTempQA-style
+sources use the study's temporal sentences. The parser accepts every registered phrasing and is
+tolerant of real model output (see :func:`parse`); it never raises.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tracebench.problem import Problem, Step
+from tracebench.traces.base import ParsedTrace, ParseStatus
+from tracebench.traces.listrepr import parse_list_repr
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    """The sentences that put a step into words.
+
+    Attributes:
+        classification: Template with ``{label}``.
+        retrieval: Template with ``{facts}`` (a Python list repr is substituted).
+    """
+
+    classification: str
+    retrieval: str
+
+
+PHRASINGS: dict[str, Phrasing] = {
+    "default": Phrasing(
+        classification=(
+            "The category of the question represents what is being asked in that question. "
+            "The category of the question asked is: {label}."
+        ),
+        retrieval="I need to use the following text to answer the question: {facts}",
+    ),
+    "cotempqa": Phrasing(
+        classification="The temporal relation between the event in question and the event in context is: {label}.",
+        retrieval="I need to use the following facts to answer the question: {facts}",
+    ),
+}
+
+
+def register_phrasing(name: str, phrasing: Phrasing) -> None:
+    """Register a phrasing (sources call this for their own sentences); the parser learns it too."""
+    PHRASINGS[name] = phrasing
+    _anchor_patterns.cache_clear()
+
+
+def phrasing_for(problem: Problem) -> Phrasing:
+    """Return the phrasing a problem asks for (``meta["phrasing"]``, default ``"default"``)."""
+    name = str(problem.meta.get("phrasing", "default"))
+    try:
+        return PHRASINGS[name]
+    except KeyError:
+        raise KeyError(f"problem {problem.id}: unknown phrasing {name!r}; known: {sorted(PHRASINGS)}") from None
+
+
+def render_step(step: Step, phrasing: Phrasing, facts: Sequence[str] | None = None, label: str | None = None) -> str:
+    """Put one step into words.
+
+    Args:
+        step: The step (its kind selects the sentence).
+        phrasing: The sentence templates.
+        facts: Override the step's facts (used to build incorrect traces).
+        label: Override the step's label.
+
+    Returns:
+        The sentence.
+    """
+    if step.kind == "classification":
+        return phrasing.classification.format(label=label if label is not None else step.label)
+    return phrasing.retrieval.format(facts=repr(list(facts if facts is not None else step.facts)))
+
+
+def render_trace_text(problem: Problem, steps: Sequence[Step] | None = None) -> str:
+    """Render the steps (default: the problem's gold steps) as the text inside ``<think>``."""
+    phrasing = phrasing_for(problem)
+    return "\n".join(render_step(s, phrasing) for s in (steps if steps is not None else problem.steps))
+
+
+def render(problem: Problem, steps: Sequence[Step] | None = None, answer: str | None = None) -> str:
+    """Render a whole target: trace then answer, in the study's exact format.
+
+    Args:
+        problem: The problem (its phrasing and, by default, its gold steps and answer).
+        steps: Steps to render instead of the gold ones (e.g. an incorrect trace).
+        answer: Answer to render instead of ``problem.target_answer()``.
+
+    Returns:
+        ``<think>...</think> <answer>...</answer>``.
+    """
+    ans = answer if answer is not None else problem.target_answer()
+    return f"<think>{render_trace_text(problem, steps)}</think> <answer>{ans}</answer>"
+
+
+def render_answer(answer: str) -> str:
+    """Render an answer-only target (``<answer>...</answer>``)."""
+    return f"<answer>{answer}</answer>"
+
+
+# --------------------------------------------------------------------------------------------- parsing
+
+_ASSISTANT_PREFIX = re.compile(
+    r"^\s*(?:<\|im_start\|>\s*|<\|start_header_id\|>\s*)?assistant\s*(?:<\|end_header_id\|>)?\s*(?:\n|:|$)",
+    re.IGNORECASE,
+)
+_SPECIAL_TOKENS = re.compile(r"<\|(?:im_end|eot_id|endoftext|end_of_text|im_start)\|>|</s>", re.IGNORECASE)
+_THINK_OPEN = re.compile(r"<\s*think\s*>", re.IGNORECASE)
+_THINK_CLOSE = re.compile(r"<\s*/\s*think\s*>", re.IGNORECASE)
+_ANSWER_OPEN = re.compile(r"<\s*answer\s*>", re.IGNORECASE)
+_ANSWER_CLOSE = re.compile(r"<\s*/\s*answer\s*>", re.IGNORECASE)
+_GENERIC_LABEL = re.compile(r"\bis\s*:\s*", re.IGNORECASE)
+_GENERIC_FACTS = re.compile(r"(?:question|context|text|facts)\s*:\s*(?=\[)", re.IGNORECASE)
+
+
+def _anchor_regex(template: str, placeholder: str) -> str:
+    prefix = template.split(placeholder, 1)[0]
+    # Anchor on the last clause of the sentence before the placeholder, white-space tolerant.
+    tail = prefix.rsplit(". ", 1)[-1].strip()
+    words = [re.escape(w) for w in tail.split()]
+    return r"\s+".join(words) + r"\s*"
+
+
+@lru_cache(maxsize=1)
+def _anchor_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    labels = sorted({_anchor_regex(p.classification, "{label}") for p in PHRASINGS.values()}, key=len, reverse=True)
+    facts = sorted({_anchor_regex(p.retrieval, "{facts}") for p in PHRASINGS.values()}, key=len, reverse=True)
+    return (
+        re.compile("(?:" + "|".join(labels) + ")", re.IGNORECASE),
+        re.compile("(?:" + "|".join(facts) + ")", re.IGNORECASE),
+    )
+
+
+def _clean_answer(text: str) -> str | None:
+    text = _SPECIAL_TOKENS.sub("", text)
+    text = _ANSWER_OPEN.sub("", text)
+    text = _ANSWER_CLOSE.split(text, 1)[0]
+    text = _THINK_CLOSE.sub("", _THINK_OPEN.sub("", text))
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return None
+
+
+def _find_label(think: str) -> tuple[str | None, int]:
+    label_re, _ = _anchor_patterns()
+    m = label_re.search(think) or _GENERIC_LABEL.search(think)
+    if not m:
+        return None, -1
+    rest = think[m.end() :]
+    line = rest.split("\n", 1)[0]
+    end = m.end() + len(line)
+    # The label ends at the sentence's full stop (labels hold no ". "), else at the line's end.
+    stop = re.search(r"\.(?:\s|$)", line)
+    if stop:
+        line = line[: stop.start()]
+    label = line.strip().strip("'\"`*").strip()
+    return (label or None), end
+
+
+def _find_facts(think: str) -> tuple[tuple[str, ...] | None, int]:
+    _, facts_re = _anchor_patterns()
+    m = facts_re.search(think) or _GENERIC_FACTS.search(think)
+    if not m:
+        return None, -1
+    parsed = parse_list_repr(think[m.end() :])
+    if parsed is None:
+        return None, -1
+    items, end = parsed
+    return tuple(items), m.end() + end
+
+
+def parse(text: str | None) -> ParsedTrace:
+    """Parse a model output in the ``paper`` style. Never raises.
+
+    Tolerates: a leading ``assistant`` line or chat header, special tokens, empty or unclosed
+    ``<think>`` blocks, no ``<think>`` tag, no ``<answer>`` tag (the answer is then the first non-blank
+    line after the trace), blank lines, either quote style in the fact list, lower-cased copies of the
+    sentences, and stray prose around them.
+
+    Args:
+        text: The raw generation (``None`` is treated as empty).
+
+    Returns:
+        The :class:`ParsedTrace`.
+    """
+    try:
+        return _parse(text or "")
+    except Exception:  # pragma: no cover - defensive: the parser must never raise
+        return ParsedTrace(label=None, facts=None, answer=None, think="", status="empty", notes=("parser_error",))
+
+
+def _parse(raw: str) -> ParsedTrace:
+    notes: list[str] = []
+    text = raw
+    m = _ASSISTANT_PREFIX.match(text)
+    if m:
+        text = text[m.end() :]
+        notes.append("assistant_prefix")
+    text = _SPECIAL_TOKENS.sub("", text)
+
+    answer_open = _ANSWER_OPEN.search(text)
+    think_open = _THINK_OPEN.search(text)
+    think_close = _THINK_CLOSE.search(text)
+    after: str | None = None
+    if think_open and (answer_open is None or think_open.start() < answer_open.start()):
+        body_start = think_open.end()
+        if think_close and think_close.start() >= body_start:
+            think = text[body_start : think_close.start()]
+            after = text[think_close.end() :]
+        else:
+            notes.append("unclosed_think")
+            end = answer_open.start() if answer_open else len(text)
+            think = text[body_start:end]
+            after = text[end:] if answer_open else None
+    else:
+        if think_close and (answer_open is None or think_close.start() < answer_open.start()):
+            notes.append("no_think_open")
+            think = text[: think_close.start()]
+            after = text[think_close.end() :]
+        else:
+            notes.append("no_think_tag")
+            think = text[: answer_open.start()] if answer_open else text
+            after = text[answer_open.start() :] if answer_open else None
+
+    label, label_end = _find_label(think)
+    facts, facts_end = _find_facts(think)
+    if after is None:
+        # No explicit end of trace: the answer is what follows the last recognised trace sentence.
+        trace_end = max(label_end, facts_end)
+        after = think[trace_end:] if trace_end >= 0 else think
+        if trace_end >= 0:
+            think = think[:trace_end]
+        notes.append("answer_after_trace" if trace_end >= 0 else "no_trace_found")
+    if answer_open and answer_open.start() >= len(text) - len(after or ""):
+        notes.append("answer_tag")
+    answer = _clean_answer(after or "")
+
+    status: ParseStatus
+    if label is not None and facts is not None:
+        status = "ok"
+    elif label is not None or facts is not None:
+        status = "partial"
+    elif answer is not None:
+        status = "answer_only"
+    else:
+        status = "empty"
+    return ParsedTrace(label=label, facts=facts, answer=answer, think=think.strip(), status=status, notes=tuple(notes))
+
+
+def parse_answer_only(text: str | None) -> str | None:
+    """Extract the answer from a direct (answer-only) generation.
+
+    The ``<answer>`` tag's content if any, else the first non-blank line, without a leading ``assistant`` line
+    or special tokens. Never raises.
+    """
+    raw = text or ""
+    m = _ASSISTANT_PREFIX.match(raw)
+    if m:
+        raw = raw[m.end() :]
+    tag = _ANSWER_OPEN.search(raw)
+    if tag:
+        raw = raw[tag.end() :]
+    elif _THINK_CLOSE.search(raw):
+        raw = _THINK_CLOSE.split(raw, 1)[1]
+    return _clean_answer(raw)
