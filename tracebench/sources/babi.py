@@ -1,0 +1,706 @@
+"""bAbI QA tasks (source ``babi``).
+
+Dataset:
+    The 20 bAbI question-answering tasks (Weston et al. 2015, "Towards AI-Complete Question Answering: A Set
+    of Prerequisite Toy Tasks", arXiv:1502.05698), version 1.2. Licence: CC BY 3.0 (``LICENSE.txt`` in the
+    archive). Variants read here: ``en`` (1,000 train and 1,000 test questions per task) and ``en-10k``
+    (10,000 train questions per task, the same kind of test file).
+
+Where the data comes from (first that works):
+    1. Local files, found by :func:`~tracebench.sources.base.locate_data`: an explicit ``data_path``
+       (function option, or the lm-eval task's ``metadata.data_path``), then ``$TRACEBENCH_BABI_PATH``, then
+       ``$TRACEBENCH_DATA_DIR/babi``. Each may name the official archive ``tasks_1-20_v1-2.tar.gz`` (read
+       directly with :mod:`tarfile`, nothing is extracted), the extracted folder ``tasks_1-20_v1-2/`` (or any
+       folder holding ``en/``, ``en-10k/``), a folder that holds either of those, or a local copy of the hub's
+       parquet export (folders ``en-qa1/test/*.parquet``, ...).
+    2. The Hugging Face hub: ``facebook/babi_qa``, parquet export revision ``refs/convert/parquet``, configs
+       ``en-qa1`` ... ``en-qa20`` and ``en-10k-qa1`` ... ``en-10k-qa20``, read with :mod:`datasets`. Used
+       only when nothing local is found and the hub is not switched off (``HF_HUB_OFFLINE=1`` or
+       ``HF_DATASETS_OFFLINE=1``); if it cannot be reached, :class:`~tracebench.sources.base.DataNotFoundError`
+       says how to point tracebench at local files.
+
+File format:
+    ``ID text`` lines; question lines are ``ID question<TAB>answer<TAB>supporting ids``; IDs restart at 1 for
+    each new story. Hub rows hold one story each: ``story`` = parallel lists ``id``, ``type`` (0 context,
+    1 question), ``text``, ``supporting_ids``, ``answer``.
+
+Decomposition (one Problem per question):
+    * ``context``: the story's statement sentences before the question, in order (question lines excluded).
+    * ``question``: the question text (surrounding white space stripped).
+    * classification step: ``label`` = the task name from the file name (``qa1_single-supporting-fact`` ->
+      ``single-supporting-fact``); ``labels`` = the 20 task names (:data:`LABELS`, in task order).
+    * retrieval step: ``facts`` = the sentences of the question's supporting IDs, in context order.
+    * ``answers``: the answer. Task 8 (``lists-sets``) answers are comma-separated (``football,apple``):
+      ``answers`` = the elements, ``meta["answer_format"] = "set"``; task 19 (``path-finding``, ``s,e``):
+      the elements, ``"sequence"``; both with ``meta["answer_sep"] = ","`` (bAbI's own rendering). Every
+      other task: one answer, ``"text"``.
+    * ``meta``: ``category`` (task name), ``task`` (1..20), ``variant``, ``split``, ``story`` (0-based index
+      of the story in its file), ``question_index`` (0-based index of the question within its story), and
+      ``answer_format`` / ``answer_sep``.
+    * ``id``: ``babi/<variant>/qa<task>/<split>/s<story>/q<question_index>`` (``babi/en/qa1/test/s12/q0``).
+
+Selection (:func:`load`):
+    * ``split="test"`` (the study's test set): per task, ``max(1, floor(test_fraction * n))`` of the ``n``
+      stories of the TEST file, drawn with ``random.Random(f"tracebench/babi/qa{task}/{seed}").sample`` and
+      kept in file order; the first question of each (``questions="first"``) or all of them
+      (``questions="all"``). Defaults: the study's tasks :data:`STUDY_TASKS` (1, 2, 4, 7, 8, 12, 14, 15, 16, 17,
+      18), ``test_fraction=0.1``, ``seed=DEFAULT_SEED`` (2505). On ``en`` that is 20 problems for each task
+      with 200 test stories, 25 for task 15 (250 stories), 100 for tasks 4 and 16 (1,000), 12 for task 17
+      (125) and 19 for task 18 (199): 376 in all, the size of the study's test set.
+    * ``split="train"``: every story of the TRAIN file (``test_fraction`` does not apply), first question
+      each by default.
+    * Problems come task by task (in the order given), then story by story in file order: same options,
+      same problems, same order.
+
+Example (``en``, task 1, test file, story 0, question 0)::
+
+    Problem(id="babi/en/qa1/test/s0/q0", source="babi",
+            context=("John travelled to the hallway.", "Mary journeyed to the bathroom."),
+            question="Where is John?",
+            steps=(Step.classification("single-supporting-fact", LABELS),
+                   Step.retrieval(("John travelled to the hallway.",))),
+            answers=("hallway",),
+            meta={"category": "single-supporting-fact", "task": 1, "variant": "en", "split": "test",
+                  "story": 0, "question_index": 0, "answer_format": "text"})
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import tarfile
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from tracebench.problem import Problem, Step
+from tracebench.sources.base import DataNotFoundError, SourceSpec, locate_data, register_source
+
+SOURCE = "babi"
+ENV_VAR = "TRACEBENCH_BABI_PATH"
+HUB_ID = "facebook/babi_qa"
+HUB_REVISION = "refs/convert/parquet"
+ARCHIVE_NAME = "tasks_1-20_v1-2.tar.gz"
+ARCHIVE_FOLDER = "tasks_1-20_v1-2"
+
+TASK_NAMES: dict[int, str] = {
+    1: "single-supporting-fact",
+    2: "two-supporting-facts",
+    3: "three-supporting-facts",
+    4: "two-arg-relations",
+    5: "three-arg-relations",
+    6: "yes-no-questions",
+    7: "counting",
+    8: "lists-sets",
+    9: "simple-negation",
+    10: "indefinite-knowledge",
+    11: "basic-coreference",
+    12: "conjunction",
+    13: "compound-coreference",
+    14: "time-reasoning",
+    15: "basic-deduction",
+    16: "basic-induction",
+    17: "positional-reasoning",
+    18: "size-reasoning",
+    19: "path-finding",
+    20: "agents-motivations",
+}
+"""Task number -> task name (the name in the official file names, and the gold label)."""
+
+LABELS: tuple[str, ...] = tuple(TASK_NAMES[t] for t in range(1, 21))
+"""The closed label set of the classification step: the 20 task names in task order."""
+
+ALL_TASKS: tuple[int, ...] = tuple(range(1, 21))
+STUDY_TASKS: tuple[int, ...] = (1, 2, 4, 7, 8, 12, 14, 15, 16, 17, 18)
+"""The tasks of the study's test set (the default selection)."""
+
+VARIANTS: tuple[str, ...] = ("en", "en-10k")
+SPLITS: tuple[str, ...] = ("train", "test")
+DEFAULT_SEED = 2505
+"""Default seed of the test selection (from the study's arXiv number, 2505.13792)."""
+DEFAULT_TEST_FRACTION = 0.1
+
+ANSWER_FORMATS: dict[int, str] = {8: "set", 19: "sequence"}
+"""Tasks whose answers are comma-separated lists (everything else is ``"text"``)."""
+ANSWER_SEP = ","
+
+_OFFLINE_VALUES = {"1", "on", "yes", "true"}
+
+
+# ----------------------------------------------------------------------------------------------- stories
+
+
+@dataclass(frozen=True)
+class BabiLine:
+    """One line of a bAbI story.
+
+    Attributes:
+        id: The line's ID (1-based, restarts with each story).
+        text: The statement or question text, stripped.
+        answer: The answer (question lines), else ``None``.
+        supporting: The supporting line IDs (question lines), as written.
+    """
+
+    id: int
+    text: str
+    answer: str | None = None
+    supporting: tuple[int, ...] = ()
+
+    @property
+    def is_question(self) -> bool:
+        """Whether the line is a question."""
+        return self.answer is not None
+
+
+@dataclass(frozen=True)
+class BabiStory:
+    """One story: its 0-based index in its file and its lines."""
+
+    index: int
+    lines: tuple[BabiLine, ...]
+    where: str = ""
+
+    @property
+    def questions(self) -> tuple[BabiLine, ...]:
+        """The story's question lines, in order."""
+        return tuple(line for line in self.lines if line.is_question)
+
+
+def task_file_name(task: int, split: str) -> str:
+    """The official file name of a task's split (``qa1_single-supporting-fact_test.txt``)."""
+    return f"qa{task}_{TASK_NAMES[task]}_{split}.txt"
+
+
+def parse_stories(lines: Iterable[str], where: str = "<text>") -> list[BabiStory]:
+    """Parse a task file's lines into stories.
+
+    Args:
+        lines: The file's lines (with or without line ends).
+        where: The file name, for error messages.
+
+    Returns:
+        The stories in file order (a story starts at ID 1, or wherever the ID does not increase).
+
+    Raises:
+        ValueError: A malformed line; the message names ``where``, the line number and what is wrong.
+    """
+    stories: list[BabiStory] = []
+    current: list[BabiLine] = []
+    start = 0
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        head, _, rest = line.strip().partition(" ")
+        if not head.isdigit() or not rest.strip():
+            raise ValueError(f"{where}:{number}: expected 'ID text', got {line!r}")
+        line_id = int(head)
+        if current and line_id <= current[-1].id:
+            stories.append(BabiStory(len(stories), tuple(current), f"{where}:{start}"))
+            current = []
+        if not current:
+            start = number
+        if "\t" in rest:
+            parts = rest.split("\t")
+            if len(parts) < 3:
+                raise ValueError(f"{where}:{number}: question line needs 'question<TAB>answer<TAB>ids': {line!r}")
+            try:
+                supporting = tuple(int(s) for s in parts[2].split())
+            except ValueError:
+                raise ValueError(f"{where}:{number}: supporting ids must be integers, got {parts[2]!r}") from None
+            current.append(BabiLine(line_id, parts[0].strip(), parts[1].strip(), supporting))
+        else:
+            current.append(BabiLine(line_id, rest.strip()))
+    if current:
+        stories.append(BabiStory(len(stories), tuple(current), f"{where}:{start}"))
+    return stories
+
+
+def stories_from_rows(rows: Iterable[Mapping[str, Any]], where: str = "<rows>") -> list[BabiStory]:
+    """Turn hub rows (``facebook/babi_qa`` schema, one story per row) into stories.
+
+    Args:
+        rows: Rows with a ``story`` mapping of parallel lists ``id``, ``type`` (0 context, 1 question),
+            ``text``, ``supporting_ids``, ``answer``.
+        where: The data's name, for error messages.
+
+    Returns:
+        The stories in row order.
+
+    Raises:
+        ValueError: A row does not match the schema; the message names ``where``, the row and the field.
+    """
+    stories: list[BabiStory] = []
+    for r, row in enumerate(rows):
+        story = row.get("story")
+        if not isinstance(story, Mapping):
+            raise ValueError(f"{where}: row {r}: field 'story' must be a struct of lists, got {type(story).__name__}")
+        cols: dict[str, list[Any]] = {}
+        for name in ("id", "type", "text", "supporting_ids", "answer"):
+            value = story.get(name)
+            if not isinstance(value, list):
+                raise ValueError(f"{where}: row {r}: field 'story.{name}' is missing or not a list")
+            cols[name] = value
+        n = len(cols["id"])
+        if any(len(v) != n for v in cols.values()):
+            raise ValueError(f"{where}: row {r}: the lists of field 'story' differ in length")
+        lines: list[BabiLine] = []
+        for i in range(n):
+            try:
+                line_id = int(cols["id"][i])
+                kind = cols["type"][i]
+                is_question = kind in (1, "question")
+                if kind not in (0, 1, "context", "question"):
+                    raise ValueError(f"unknown type {kind!r}")
+                supporting = tuple(int(s) for s in (cols["supporting_ids"][i] or ()) if str(s).strip())
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{where}: row {r}: field 'story' item {i}: {exc}") from None
+            text = str(cols["text"][i]).strip()
+            if is_question:
+                lines.append(BabiLine(line_id, text, str(cols["answer"][i]).strip(), supporting))
+            else:
+                lines.append(BabiLine(line_id, text))
+        stories.append(BabiStory(len(stories), tuple(lines), f"{where}: row {r}"))
+    return stories
+
+
+def load_parquet_stories(
+    data_files: str | Sequence[str], where: str | None = None, cache_dir: str | None = None
+) -> list[BabiStory]:
+    """Read stories from parquet files in the hub's schema with :mod:`datasets`.
+
+    Args:
+        data_files: Local paths, globs or ``hf://`` URLs of parquet files (one task split).
+        where: Name for error messages (default: the data files).
+        cache_dir: The :mod:`datasets` cache folder (default: its own).
+
+    Returns:
+        The stories in row order.
+    """
+    import datasets
+
+    files = [data_files] if isinstance(data_files, str) else list(data_files)
+    ds = datasets.load_dataset("parquet", data_files={"rows": files}, split="rows", cache_dir=cache_dir)
+    return stories_from_rows(ds, where or ", ".join(files))
+
+
+# --------------------------------------------------------------------------------------------- data access
+
+
+class BabiData:
+    """Where task files come from; subclasses read one kind of copy."""
+
+    description = "bAbI data"
+
+    def stories(self, variant: str, task: int, split: str) -> list[BabiStory]:
+        """Return the stories of one task split.
+
+        Raises:
+            DataNotFoundError: The task file is missing; the message names task, variant, split and path.
+        """
+        raise NotImplementedError
+
+    def _missing(self, variant: str, task: int, split: str, looked: str) -> DataNotFoundError:
+        return DataNotFoundError(
+            f"bAbI task qa{task} ({TASK_NAMES[task]}), variant '{variant}', split '{split}' is missing: "
+            f"{looked} was not found in {self.description}"
+        )
+
+
+class ArchiveData(BabiData):
+    """The official ``tasks_1-20_v1-2.tar.gz``, read directly (one pass per variant, cached)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.description = f"the archive {path}"
+
+    def stories(self, variant: str, task: int, split: str) -> list[BabiStory]:
+        """Return the stories of one task split from the archive."""
+        files = _archive_texts(str(self.path), self.path.stat().st_mtime_ns, variant)
+        name = task_file_name(task, split)
+        if name not in files:
+            raise self._missing(variant, task, split, f"{ARCHIVE_FOLDER}/{variant}/{name}")
+        member, text = files[name]
+        return parse_stories(text.splitlines(), f"{self.path}:{member}")
+
+
+@lru_cache(maxsize=4)
+def _archive_texts(path: str, mtime_ns: int, variant: str) -> dict[str, tuple[str, str]]:
+    """Read every task file of ``variant`` from the archive in one pass: file name -> (member, text)."""
+    pattern = re.compile(rf"(?:^|/){re.escape(variant)}/(qa\d+_[a-z-]+_(?:train|test|valid)\.txt)$")
+    out: dict[str, tuple[str, str]] = {}
+    with tarfile.open(path) as tar:
+        for member in tar:
+            m = pattern.search(member.name)
+            if m and member.isfile():
+                fh = tar.extractfile(member)
+                if fh is not None:
+                    out[m.group(1)] = (member.name, fh.read().decode("utf-8"))
+    return out
+
+
+class FolderData(BabiData):
+    """An extracted copy: a folder holding ``en/``, ``en-10k/`` (``tasks_1-20_v1-2/``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.description = f"the folder {path}"
+
+    def stories(self, variant: str, task: int, split: str) -> list[BabiStory]:
+        """Return the stories of one task split from the folder."""
+        file = self.path / variant / task_file_name(task, split)
+        if not file.is_file():
+            raise self._missing(variant, task, split, str(file))
+        return _read_file(str(file), file.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _read_file(path: str, mtime_ns: int) -> list[BabiStory]:
+    with open(path, encoding="utf-8") as fh:
+        return parse_stories(fh, path)
+
+
+class ParquetData(BabiData):
+    """The hub's parquet export, local (``<root>/en-qa1/test/*.parquet``) or remote (``hf://`` root)."""
+
+    def __init__(self, root: str, description: str, cache_dir: str | None = None) -> None:
+        self.root = root.rstrip("/")
+        self.description = description
+        self.cache_dir = cache_dir
+        self._cache: dict[tuple[str, int, str], list[BabiStory]] = {}
+
+    def config_files(self, variant: str, task: int, split: str) -> str:
+        """The parquet glob of one task split (config ``<variant>-qa<task>``)."""
+        return f"{self.root}/{variant}-qa{task}/{split}/*.parquet"
+
+    def stories(self, variant: str, task: int, split: str) -> list[BabiStory]:
+        """Return the stories of one task split from the parquet export."""
+        key = (variant, task, split)
+        if key not in self._cache:
+            files = self.config_files(variant, task, split)
+            if not self.root.startswith("hf://"):
+                if not list(Path(self.root).glob(f"{variant}-qa{task}/{split}/*.parquet")):
+                    raise self._missing(variant, task, split, files)
+                self._cache[key] = load_parquet_stories(files, cache_dir=self.cache_dir)
+            else:
+                try:
+                    self._cache[key] = load_parquet_stories(files, cache_dir=self.cache_dir)
+                except Exception as exc:  # network, auth, missing config: all mean "no data"
+                    raise DataNotFoundError(
+                        f"bAbI task qa{task}, variant '{variant}', split '{split}' could not be read from the hub "
+                        f"({files}): {type(exc).__name__}: {exc}. {_how_to_point()}"
+                    ) from exc
+        return self._cache[key]
+
+
+def hub_root() -> str:
+    """The ``hf://`` root of the parquet export of ``facebook/babi_qa``."""
+    return f"hf://datasets/{HUB_ID}@{HUB_REVISION.replace('/', '%2F')}"
+
+
+def hub_offline() -> bool:
+    """Whether the hub is switched off (``HF_HUB_OFFLINE`` or ``HF_DATASETS_OFFLINE``)."""
+    return any(
+        os.environ.get(v, "").strip().lower() in _OFFLINE_VALUES for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    )
+
+
+def _how_to_point() -> str:
+    return (
+        f"Point tracebench at a local copy of {ARCHIVE_NAME} (or its extracted folder) with {ENV_VAR}=/path/to/"
+        f"{ARCHIVE_NAME}, or TRACEBENCH_DATA_DIR=/path/to/root (holding babi/{ARCHIVE_NAME}), or the lm-eval "
+        f'task option --metadata \'{{"data_path": "/path/to/{ARCHIVE_NAME}"}}\'.'
+    )
+
+
+def _is_data_folder(path: Path) -> bool:
+    if any((path / v).is_dir() for v in VARIANTS):
+        return True
+    return any(path.glob("en*-qa*/*/*.parquet"))
+
+
+def open_data(data_path: str | os.PathLike[str] | None = None) -> BabiData:
+    """Find the bAbI data: local files first, else the hub's parquet export.
+
+    Args:
+        data_path: An explicit location (archive, extracted folder, parquet export folder); wins when set.
+
+    Returns:
+        A :class:`BabiData` to read task splits from.
+
+    Raises:
+        DataNotFoundError: Nothing local and the hub is switched off; the message says how to point
+            tracebench at local files.
+    """
+    try:
+        path = locate_data(
+            SOURCE,
+            ENV_VAR,
+            (ARCHIVE_NAME, ARCHIVE_FOLDER, "babi_qa"),
+            explicit=data_path,
+            what=f"the bAbI tasks ({ARCHIVE_NAME})",
+            accept=_is_data_folder,
+        )
+    except DataNotFoundError as exc:
+        if hub_offline():
+            raise DataNotFoundError(
+                f"{exc} The hub copy ({HUB_ID}, revision {HUB_REVISION}) was not tried: the hub is switched off "
+                "(HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)."
+            ) from None
+        return ParquetData(hub_root(), f"the hub dataset {HUB_ID} (revision {HUB_REVISION})")
+    if path.is_file():
+        if not tarfile.is_tarfile(path):
+            raise DataNotFoundError(f"{path} is not a tar archive; expected {ARCHIVE_NAME}. {_how_to_point()}")
+        return ArchiveData(path)
+    if _is_data_folder(path):
+        if any((path / v).is_dir() for v in VARIANTS):
+            return FolderData(path)
+        return ParquetData(str(path), f"the parquet folder {path}")
+    if (path / ARCHIVE_FOLDER).is_dir():
+        return FolderData(path / ARCHIVE_FOLDER)
+    raise DataNotFoundError(
+        f"{path} holds no bAbI data (expected en/ or en-10k/ task files, or en-qa1/<split>/*.parquet). "
+        + _how_to_point()
+    )
+
+
+# ------------------------------------------------------------------------------------------- decomposition
+
+
+def _answers(task: int, answer: str) -> tuple[tuple[str, ...], dict[str, Any]]:
+    fmt = ANSWER_FORMATS.get(task)
+    if fmt is None:
+        return (answer,), {"answer_format": "text"}
+    elements = tuple(a.strip() for a in answer.split(ANSWER_SEP) if a.strip())
+    return elements, {"answer_format": fmt, "answer_sep": ANSWER_SEP}
+
+
+def story_problems(story: BabiStory, *, variant: str, task: int, split: str, questions: str = "all") -> list[Problem]:
+    """Decompose one story into Problems (one per question; see the module docstring).
+
+    Args:
+        story: The story.
+        variant: ``"en"`` or ``"en-10k"`` (for ids and meta).
+        task: The task number.
+        split: ``"train"`` or ``"test"``.
+        questions: ``"all"`` or ``"first"`` (only the story's first question).
+
+    Returns:
+        The problems, in question order.
+
+    Raises:
+        ValueError: A supporting ID does not name a statement before the question.
+    """
+    label = TASK_NAMES[task]
+    out: list[Problem] = []
+    statements: list[BabiLine] = []
+    q_index = 0
+    for line in story.lines:
+        if not line.is_question:
+            statements.append(line)
+            continue
+        by_id = {s.id: s for s in statements}
+        missing = [i for i in line.supporting if i not in by_id]
+        if missing:
+            raise ValueError(
+                f"{story.where}: qa{task} story {story.index}, question {line.id} ({line.text!r}): supporting "
+                f"id(s) {missing} name no statement before the question"
+            )
+        wanted = set(line.supporting)
+        facts = tuple(s.text for s in statements if s.id in wanted)
+        answers, fmt = _answers(task, line.answer or "")
+        meta: dict[str, Any] = {
+            "category": label,
+            "task": task,
+            "variant": variant,
+            "split": split,
+            "story": story.index,
+            "question_index": q_index,
+            **fmt,
+        }
+        out.append(
+            Problem(
+                id=f"babi/{variant}/qa{task}/{split}/s{story.index}/q{q_index}",
+                source=SOURCE,
+                context=tuple(s.text for s in statements),
+                question=line.text,
+                steps=(Step.classification(label, LABELS), Step.retrieval(facts)),
+                answers=answers,
+                meta=meta,
+            )
+        )
+        q_index += 1
+        if questions == "first":
+            break
+    return out
+
+
+# --------------------------------------------------------------------------------------------- selection
+
+
+def parse_tasks(tasks: Any) -> tuple[int, ...]:
+    """Normalise a ``tasks`` option.
+
+    Accepts ``"all"``, ``"study"``, an int, a task name (``"counting"``), ``"qa7"``, a comma-separated
+    string of those, or a list of them.
+
+    Returns:
+        Task numbers, in the order given, without repeats.
+
+    Raises:
+        ValueError: An unknown task.
+    """
+    if tasks is None or tasks == "study":
+        return STUDY_TASKS
+    if tasks == "all":
+        return ALL_TASKS
+    items: list[Any]
+    if isinstance(tasks, str):
+        items = [t.strip() for t in tasks.split(",") if t.strip()]
+    elif isinstance(tasks, int):
+        items = [tasks]
+    else:
+        items = list(tasks)
+    by_name = {name: number for number, name in TASK_NAMES.items()}
+    out: list[int] = []
+    for item in items:
+        text = str(item).strip().lower()
+        if text in ("all", "study"):
+            numbers = parse_tasks(text)
+        elif text.removeprefix("qa").isdigit() and int(text.removeprefix("qa")) in TASK_NAMES:
+            numbers = (int(text.removeprefix("qa")),)
+        elif text in by_name:
+            numbers = (by_name[text],)
+        else:
+            raise ValueError(f"unknown bAbI task {item!r}: expected 1..20, 'qaN', a task name, 'all' or 'study'")
+        out.extend(n for n in numbers if n not in out)
+    return tuple(out)
+
+
+def _check(variant: str, split: str, questions: str) -> None:
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown bAbI variant {variant!r}: expected one of {VARIANTS}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r} for source 'babi': expected one of {SPLITS}")
+    if questions not in ("first", "all"):
+        raise ValueError(f"questions must be 'first' or 'all', got {questions!r}")
+
+
+def selection_size(n_stories: int, fraction: float) -> int:
+    """How many of ``n_stories`` test stories the selection keeps: ``max(1, floor(fraction * n))``.
+
+    The product is exact (``fraction`` is read as the decimal it prints as), so 0.1 of 125 is 12.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"test_fraction must be in (0, 1], got {fraction}")
+    if n_stories == 0:
+        return 0
+    return max(1, int(Fraction(str(fraction)) * n_stories))
+
+
+def select_stories(n_stories: int, task: int, fraction: float, seed: int) -> list[int]:
+    """The seeded test selection of one task: story indices, sorted.
+
+    ``random.Random(f"tracebench/babi/qa{task}/{seed}").sample(range(n_stories), selection_size(...))``.
+    """
+    k = selection_size(n_stories, fraction)
+    if k >= n_stories:
+        return list(range(n_stories))
+    rng = random.Random(f"tracebench/babi/qa{task}/{seed}")
+    return sorted(rng.sample(range(n_stories), k))
+
+
+def load(
+    split: str = "test",
+    *,
+    variant: str = "en",
+    tasks: Any = None,
+    questions: str = "first",
+    test_fraction: float = DEFAULT_TEST_FRACTION,
+    seed: int = DEFAULT_SEED,
+    data_path: str | os.PathLike[str] | None = None,
+    **_: Any,
+) -> list[Problem]:
+    """Load a selection of bAbI Problems (see the module docstring for the exact rule).
+
+    Args:
+        split: ``"test"`` (a seeded fraction of the test file's stories) or ``"train"`` (every train story).
+        variant: ``"en"`` (default) or ``"en-10k"``.
+        tasks: Task numbers or names, ``"all"`` or ``"study"`` (default: :data:`STUDY_TASKS`).
+        questions: ``"first"`` (default: the first question of each story) or ``"all"``.
+        test_fraction: Share of each task's test stories kept (test split only).
+        seed: Seed of the test selection.
+        data_path: Explicit data location (archive, folder or parquet export).
+        **_: Other options are ignored (callers pass a common option set to every source).
+
+    Returns:
+        Problems task by task, story by story.
+
+    Raises:
+        DataNotFoundError: No data, or a requested task file is missing.
+        ValueError: A bad option.
+    """
+    _check(variant, split, questions)
+    numbers = parse_tasks(tasks)
+    data = open_data(data_path)
+    out: list[Problem] = []
+    for task in numbers:
+        stories = data.stories(variant, task, split)
+        if split == "test":
+            chosen = [stories[i] for i in select_stories(len(stories), task, float(test_fraction), int(seed))]
+        else:
+            chosen = stories
+        for story in chosen:
+            out.extend(story_problems(story, variant=variant, task=task, split=split, questions=questions))
+    return out
+
+
+def iter_all(
+    *,
+    variant: str = "en",
+    data_path: str | os.PathLike[str] | None = None,
+    missing: str = "warn",
+    **_: Any,
+) -> Iterator[Problem]:
+    """Yield every Problem of a variant: all 20 tasks, train then test, every question of every story.
+
+    Args:
+        variant: ``"en"`` or ``"en-10k"``.
+        data_path: Explicit data location.
+        missing: What a missing task file does: ``"warn"`` (skip it with a warning) or ``"error"``.
+        **_: Other options are ignored.
+
+    Yields:
+        Problems, task by task, split by split, in file order.
+    """
+    _check(variant, "test", "all")
+    data = open_data(data_path)
+    for task in ALL_TASKS:
+        for split in SPLITS:
+            try:
+                stories = data.stories(variant, task, split)
+            except DataNotFoundError as exc:
+                if missing == "error" or (isinstance(data, ParquetData) and data.root.startswith("hf://")):
+                    raise
+                warnings.warn(f"skipped: {exc}", stacklevel=2)
+                continue
+            for story in stories:
+                yield from story_problems(story, variant=variant, task=task, split=split, questions="all")
+
+
+SPEC = register_source(
+    SourceSpec(
+        name=SOURCE,
+        labels=LABELS,
+        load=load,
+        iter_all=iter_all,
+        description="bAbI QA tasks 1-20 (Weston et al. 2015), label = task name, facts = supporting sentences",
+        env_var=ENV_VAR,
+        categories=LABELS,
+    )
+)
