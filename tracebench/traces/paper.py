@@ -132,6 +132,9 @@ def _anchor_regex(template: str, placeholder: str) -> str:
     # Anchor on the last clause of the sentence before the placeholder, white-space tolerant.
     tail = prefix.rsplit(". ", 1)[-1].strip()
     words = [re.escape(w) for w in tail.split()]
+    # Models sometimes drop the colon before the placeholder ("... asked is time-reasoning."): make it optional.
+    if words and words[-1].endswith(":") and len(words[-1]) > 1:
+        words[-1] = words[-1][:-1] + r"\s*:?"
     return r"\s+".join(words) + r"\s*"
 
 
@@ -147,6 +150,10 @@ def _anchor_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 def _clean_answer(text: str) -> str | None:
     text = _SPECIAL_TOKENS.sub("", text)
+    # An explicit <answer> tag wins over prose before it ("So: <answer>park</answer>" -> "park").
+    tag = _ANSWER_OPEN.search(text)
+    if tag:
+        text = text[tag.end() :]
     text = _ANSWER_OPEN.sub("", text)
     text = _ANSWER_CLOSE.split(text, 1)[0]
     text = _THINK_CLOSE.sub("", _THINK_OPEN.sub("", text))
@@ -189,8 +196,9 @@ def parse(text: str | None) -> ParsedTrace:
 
     Tolerates: a leading ``assistant`` line or chat header, special tokens, empty or unclosed
     ``<think>`` blocks, no ``<think>`` tag, no ``<answer>`` tag (the answer is then the first non-blank
-    line after the trace), blank lines, either quote style in the fact list, lower-cased copies of the
-    sentences, and stray prose around them.
+    line after the trace; an unclosed ``<think>`` with no trace sentence in it has no answer), a missing
+    colon before the label or the fact list, blank lines, either quote style in the fact list, lower-cased
+    copies of the sentences, and stray prose around them.
 
     Args:
         text: The raw generation (``None`` is treated as empty).
@@ -240,11 +248,14 @@ def _parse(raw: str) -> ParsedTrace:
     label, label_end = _find_label(think)
     facts, facts_end = _find_facts(think)
     if after is None:
-        # No explicit end of trace: the answer is what follows the last recognised trace sentence.
+        # No explicit end of trace: the answer is what follows the last recognised trace sentence. Inside an
+        # unclosed <think> block with no recognised sentence, everything is trace text: there is no answer.
         trace_end = max(label_end, facts_end)
-        after = think[trace_end:] if trace_end >= 0 else think
         if trace_end >= 0:
+            after = think[trace_end:]
             think = think[:trace_end]
+        else:
+            after = "" if "unclosed_think" in notes else think
         notes.append("answer_after_trace" if trace_end >= 0 else "no_trace_found")
     if answer_open and answer_open.start() >= len(text) - len(after or ""):
         notes.append("answer_tag")
