@@ -1,0 +1,1 @@
+"""Procedural generators of Problems with gold steps known by construction (``world``, ``timeline``)."""
