@@ -12,6 +12,7 @@ Scorers are chosen per problem: ``problem.meta["answer_scorer"]`` if set, else b
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from collections.abc import Callable, Sequence
 
@@ -21,6 +22,13 @@ from tracebench.scoring.normalize import normalize_answer
 AnswerScorer = Callable[[Problem, "str | None"], dict[str, float]]
 
 _ANSWER_SCORERS: dict[str, AnswerScorer] = {}
+
+# Official metrics of some sources live in their own modules, imported on first use.
+_LAZY_SCORERS: dict[str, str] = {
+    "cotempqa": "tracebench.scoring.cotempqa",
+    "cotempqa_official": "tracebench.scoring.cotempqa",
+    "msmarco": "tracebench.scoring.msmarco",
+}
 
 
 def register_answer_scorer(name: str, scorer: AnswerScorer) -> None:
@@ -117,6 +125,8 @@ def score_answer(problem: Problem, prediction: str | None) -> dict[str, float]:
         KeyError: The problem names an unregistered scorer.
     """
     name = str(problem.meta.get("answer_scorer", problem.answer_format))
+    if name not in _ANSWER_SCORERS and name in _LAZY_SCORERS:
+        importlib.import_module(_LAZY_SCORERS[name])  # registers the scorer on import
     try:
         scorer = _ANSWER_SCORERS[name]
     except KeyError:
