@@ -1,0 +1,203 @@
+"""Dataset loading for the lm-eval tasks: Problems from a registered source, as a ``datasets.DatasetDict``.
+
+Every tracebench task YAML names :func:`load_dataset` as its ``custom_dataset`` and its source in
+``dataset_kwargs``::
+
+    custom_dataset: !function tracebench.harness.data.load_dataset
+    dataset_kwargs:
+      source: babi
+
+lm-eval 0.4.13 calls ``custom_dataset(**metadata, **dataset_kwargs)``, where ``metadata`` is the task's
+``metadata`` merged with ``--model_args`` and ``--metadata`` from the command line (the command line wins).
+So source options travel as task metadata::
+
+    lm_eval ... --metadata '{"data_path": "/data/tasks_1-20_v1-2.tar.gz", "tasks": [1, 2]}'
+
+Recognised metadata keys:
+
+* ``profile``: ``"strict"`` (default) or ``"paper"``; stored in each doc for ``process_results``.
+* ``source_module``: a module to import first (it may register extra sources).
+* ``splits``: the splits to build (default ``["train", "test"]``; ``train`` feeds ``--num_fewshot``).
+* every keyword parameter of the source's ``load(split, ...)`` (``data_path``, ``tasks``, ``variant``,
+  ``questions``, ``seed``, ``sizes``, ...). Other keys (``version``, ``pretrained``, ...) are ignored.
+* ``<source name>``: a dict of options for that source only, winning over the flat keys (useful when a
+  run covers several sources: ``{"babi": {"data_path": "..."}, "cotempqa": {"data_path": "..."}}``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from tracebench.problem import Problem
+from tracebench.scoring import PROFILES
+from tracebench.sources import get_source
+
+if TYPE_CHECKING:
+    import datasets
+
+DEFAULT_SPLITS: tuple[str, ...] = ("train", "test")
+
+SOURCE_OPTION_KEYS: tuple[str, ...] = (
+    "data_path",
+    "tasks",
+    "variant",
+    "questions",
+    "seed",
+    "sizes",
+    "size",
+    "categories",
+    "limit",
+)
+"""Options forwarded to a source whose ``load`` takes ``**options`` (named parameters are always forwarded)."""
+
+DOC_FIELDS: tuple[str, ...] = (
+    "id",
+    "source",
+    "question",
+    "context",
+    "answers",
+    "label",
+    "facts",
+    "category",
+    "profile",
+    "problem",
+)
+"""The columns of a tracebench doc; ``problem`` holds the full Problem JSON (the single source of truth)."""
+
+
+def problem_to_doc(problem: Problem, profile: str = "strict") -> dict[str, Any]:
+    """Flatten a Problem into an lm-eval doc.
+
+    Args:
+        problem: The problem.
+        profile: The scoring profile ``process_results`` will use for this doc.
+
+    Returns:
+        A dict with the :data:`DOC_FIELDS`; ``doc["problem"]`` is ``json.dumps(problem.to_dict())``, so
+        :func:`doc_to_problem` rebuilds the Problem exactly. The other fields are for reading samples.
+    """
+    return {
+        "id": problem.id,
+        "source": problem.source,
+        "question": problem.question,
+        "context": list(problem.context),
+        "answers": list(problem.answers),
+        "label": problem.label or "",
+        "facts": list(problem.facts),
+        "category": str(problem.meta.get("category", "")),
+        "profile": profile,
+        "problem": json.dumps(problem.to_dict(), ensure_ascii=False, sort_keys=True),
+    }
+
+
+@lru_cache(maxsize=8192)
+def _problem_from_json(text: str) -> Problem:
+    return Problem.from_dict(json.loads(text), where="lm-eval doc field 'problem'")
+
+
+def doc_to_problem(doc: Mapping[str, Any]) -> Problem:
+    """Rebuild the Problem of a doc (cached: lm-eval asks several times per doc).
+
+    Raises:
+        KeyError: The doc has no ``problem`` field (not a tracebench doc).
+        RecordError: The stored Problem JSON is invalid; the message names the field.
+    """
+    try:
+        text = doc["problem"]
+    except KeyError:
+        raise KeyError(
+            f"not a tracebench doc: no 'problem' field (fields: {sorted(doc)}); "
+            "tasks must use custom_dataset: !function tracebench.harness.data.load_dataset"
+        ) from None
+    return _problem_from_json(str(text))
+
+
+def source_options(source: str, load: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Select the options a source's ``load`` accepts from task metadata.
+
+    Args:
+        source: Source name (a nested ``options[source]`` dict wins over flat keys).
+        load: The source's ``load(split, ...)`` function.
+        options: All metadata the task received.
+
+    Returns:
+        Keyword arguments for ``load`` (without ``split``).
+    """
+    merged = dict(options)
+    nested = options.get(source)
+    if isinstance(nested, Mapping):
+        merged.update(nested)
+    params = inspect.signature(load).parameters
+    named = {n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - {"split"}
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    allowed = named | (set(SOURCE_OPTION_KEYS) if takes_kwargs else set())
+    return {k: v for k, v in merged.items() if k in allowed and v is not None}
+
+
+def load_problem_splits(
+    source: str, splits: Sequence[str] = DEFAULT_SPLITS, **options: Any
+) -> dict[str, list[Problem]]:
+    """Load the Problems of each split of a source with the options from task metadata.
+
+    Args:
+        source: Registered source name.
+        splits: Split names.
+        **options: Task metadata (unknown keys are ignored).
+
+    Returns:
+        ``{split: problems}``.
+
+    Raises:
+        DataNotFoundError: The source's local data is missing (its message says how to point at it).
+        ValueError: A split is empty.
+    """
+    module = options.get("source_module")
+    if module:
+        importlib.import_module(str(module))
+    spec = get_source(source)
+    kwargs = source_options(source, spec.load, options)
+    out: dict[str, list[Problem]] = {}
+    for split in splits:
+        problems = list(spec.load(split, **kwargs))
+        if not problems:
+            raise ValueError(f"source '{source}' returned no problems for split '{split}' with options {kwargs}")
+        out[split] = problems
+    return out
+
+
+def load_dataset(source: str | None = None, **metadata: Any) -> datasets.DatasetDict:
+    """The tasks' ``custom_dataset``: a DatasetDict of flattened Problem docs.
+
+    Args:
+        source: Registered source name (from the task's ``dataset_kwargs``).
+        **metadata: The task metadata as lm-eval passes it (see the module docstring).
+
+    Returns:
+        ``DatasetDict`` with one split per name in ``metadata["splits"]`` (default train and test).
+
+    Raises:
+        ValueError: No source given, or an unknown profile.
+        DataNotFoundError: The source's data is not available locally.
+    """
+    import datasets
+
+    if not source:
+        raise ValueError("tracebench task config: dataset_kwargs.source is required (e.g. source: babi)")
+    profile = str(metadata.get("profile") or "strict")
+    if profile not in PROFILES:
+        raise ValueError(f"tracebench: metadata.profile must be one of {PROFILES}, got {profile!r}")
+    splits = metadata.get("splits") or DEFAULT_SPLITS
+    if isinstance(splits, str):
+        splits = [splits]
+    by_split = load_problem_splits(source, tuple(splits), **metadata)
+    return datasets.DatasetDict(
+        {
+            split: datasets.Dataset.from_list([problem_to_doc(p, profile) for p in problems])
+            for split, problems in by_split.items()
+        }
+    )
