@@ -196,7 +196,7 @@ def parse_stories(lines: Iterable[str], where: str = "<text>") -> list[BabiStory
         line = raw.rstrip("\r\n")
         if not line.strip():
             continue
-        head, _, rest = line.strip().partition(" ")
+        head, _, rest = line.lstrip().partition(" ")
         if not head.isdigit() or not rest.strip():
             raise ValueError(f"{where}:{number}: expected 'ID text', got {line!r}")
         line_id = int(head)
@@ -207,10 +207,10 @@ def parse_stories(lines: Iterable[str], where: str = "<text>") -> list[BabiStory
             start = number
         if "\t" in rest:
             parts = rest.split("\t")
-            if len(parts) < 3:
+            if len(parts) > 3 or not parts[1].strip():
                 raise ValueError(f"{where}:{number}: question line needs 'question<TAB>answer<TAB>ids': {line!r}")
             try:
-                supporting = tuple(int(s) for s in parts[2].split())
+                supporting = tuple(int(s) for s in (parts[2] if len(parts) == 3 else "").split())
             except ValueError:
                 raise ValueError(f"{where}:{number}: supporting ids must be integers, got {parts[2]!r}") from None
             current.append(BabiLine(line_id, parts[0].strip(), parts[1].strip(), supporting))
@@ -672,25 +672,35 @@ def iter_all(
     Args:
         variant: ``"en"`` or ``"en-10k"``.
         data_path: Explicit data location.
-        missing: What a missing task file does: ``"warn"`` (skip it with a warning) or ``"error"``.
+        missing: What a missing task file does: ``"warn"`` (skip it; one warning at the end lists every
+            skipped file) or ``"error"`` (raise :class:`DataNotFoundError` naming it).
         **_: Other options are ignored.
 
     Yields:
         Problems, task by task, split by split, in file order.
     """
     _check(variant, "test", "all")
+    if missing not in ("warn", "error"):
+        raise ValueError(f"missing must be 'warn' or 'error', got {missing!r}")
     data = open_data(data_path)
+    skipped: list[str] = []
     for task in ALL_TASKS:
         for split in SPLITS:
             try:
                 stories = data.stories(variant, task, split)
-            except DataNotFoundError as exc:
+            except DataNotFoundError:
                 if missing == "error" or (isinstance(data, ParquetData) and data.root.startswith("hf://")):
                     raise
-                warnings.warn(f"skipped: {exc}", stacklevel=2)
+                skipped.append(f"qa{task} {split}")
                 continue
             for story in stories:
                 yield from story_problems(story, variant=variant, task=task, split=split, questions="all")
+    if skipped:
+        warnings.warn(
+            f"bAbI variant '{variant}': {len(skipped)} task file(s) missing in {data.description}, skipped: "
+            + ", ".join(skipped),
+            stacklevel=2,
+        )
 
 
 SPEC = register_source(
