@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tracebench.problem import Problem
+from tracebench.problem import Problem, Step
 from tracebench.scoring import score_sample
 from tracebench.sources import get_source, load_problems
 from tracebench.sources.synth import world as sw
@@ -189,6 +189,40 @@ def test_same_seed_same_bytes_and_prefix() -> None:
     train = load_problems("synth_world", "train", size=200)
     assert {(p.context, p.question) for p in train}.isdisjoint({(p.context, p.question) for p in a})
     assert [p.id for p in a[:2]] == ["synth_world/test/00000", "synth_world/test/00001"]
+
+
+def test_pinned_problem_of_the_docstring() -> None:
+    # The module docstring's example; a change here changes the benchmark (bump the task version).
+    p = sw.load("test", size=3)[2]
+    assert p.id == "synth_world/test/00002"
+    assert p.context == (
+        "Mary went back to the bedroom.",
+        "Jeff went to the office.",
+        "Jeff grabbed the box there.",
+        "John journeyed to the office.",
+        "John journeyed to the library.",
+        "Julius went back to the garden.",
+        "John got the hat there.",
+        "Bernhard journeyed to the attic.",
+        "Jeff discarded the box.",
+        "John moved to the office.",
+        "Jeff went to the bedroom.",
+        "Julius moved to the attic.",
+    )
+    assert p.question == "Where was the hat before the office?"
+    assert p.steps == (
+        Step.classification("three-supporting-facts", sw.LABELS),
+        Step.retrieval(("John journeyed to the library.", "John got the hat there.", "John moved to the office.")),
+    )
+    assert p.answers == ("library",)
+    assert p.meta == {
+        "category": "three-supporting-facts",
+        "split": "test",
+        "index": 2,
+        "seed": 2505,
+        "answer_format": "text",
+        "num_facts": 3,
+    }
 
 
 def test_default_sizes_and_balance() -> None:

@@ -37,15 +37,23 @@ Problem ``i`` of a split is drawn from ``random.Random(f"tracebench/synth_world/
 train and test come from different derived seeds, the same options give identical problems, byte for byte,
 and a smaller ``size`` is a prefix of a larger one.
 
-Example (``load("test")[0]``, default options)::
+Example (``load("test")[2]``, default options; pinned by the tests, so a generator change is noticed)::
 
-    Problem(id="synth_world/test/00000", source="synth_world",
-            context=("Mary went to the kitchen.", ...),
-            question="Where is Mary?",
-            steps=(Step.classification("single-supporting-fact", LABELS), Step.retrieval((<P's last move>,))),
-            answers=("kitchen",),
-            meta={"category": "single-supporting-fact", "split": "test", "index": 0, "seed": 2505,
-                  "answer_format": "text", "num_facts": 1})
+    Problem(id="synth_world/test/00002", source="synth_world",
+            context=("Mary went back to the bedroom.", "Jeff went to the office.", "Jeff grabbed the box there.",
+                     "John journeyed to the office.", "John journeyed to the library.",
+                     "Julius went back to the garden.", "John got the hat there.", "Bernhard journeyed to the attic.",
+                     "Jeff discarded the box.", "John moved to the office.", "Jeff went to the bedroom.",
+                     "Julius moved to the attic."),
+            question="Where was the hat before the office?",
+            steps=(Step.classification("three-supporting-facts", LABELS),
+                   Step.retrieval(("John journeyed to the library.", "John got the hat there.",
+                                   "John moved to the office."))),
+            answers=("library",),
+            meta={"category": "three-supporting-facts", "split": "test", "index": 2, "seed": 2505,
+                  "answer_format": "text", "num_facts": 3})
+
+(Julius and Bernhard are the bystanders of that story: their two moves are the distractors.)
 """
 
 from __future__ import annotations
