@@ -13,8 +13,10 @@ import pytest
 from conftest import BABI_ARCHIVE, PAPER_OUTPUTS, needs_babi, needs_paper_outputs
 
 from tracebench.problem import Problem, Step
+from tracebench.scoring import score_sample
 from tracebench.sources import DataNotFoundError, babi, get_source, load_problems
 from tracebench.sources.babi import LABELS, ParquetData, load, open_data, parse_stories, parse_tasks, story_problems
+from tracebench.traces import render
 
 # --------------------------------------------------------------------------------------------- fixtures
 
@@ -439,6 +441,16 @@ def test_first_problem_of_task_1() -> None:
         "answer_format": "text",
     }
     Problem.from_dict(first.to_dict())  # schema-valid
+
+
+@needs_babi
+def test_real_gold_traces_round_trip_through_the_paper_style() -> None:
+    # First question of every test story of all 20 tasks (lists, paths, apostrophes included).
+    problems = load("test", data_path=BABI_ARCHIVE, tasks="all", test_fraction=1.0)
+    assert {p.meta["task"] for p in problems} == set(range(1, 21))
+    for p in problems:
+        metrics = score_sample(p, render(p)).metrics
+        assert metrics["trace_acc"] == 1.0 and metrics["answer_acc"] == 1.0, p.id
 
 
 @needs_babi
