@@ -399,7 +399,8 @@ def load(
 
     Args:
         split: ``"test"``, ``"train"`` or ``"all"`` (every item, in file order).
-        categories: Relations to load (names, a comma list, ``"all"``/``None`` = all four in the study's order).
+        categories: Relations to load, in the order given (names or a comma list; ``"all"``/``None`` = all four
+            in the study's order).
         seed: Split seed.
         test_fraction: Test share per relation.
         fact_rule: ``"entity"`` (default) or ``"paper"``.
