@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Sequence
-from importlib.abc import Loader, MetaPathFinder
-from importlib.machinery import ModuleSpec
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # start-up cost: import only what the hook needs at run time
+    from collections.abc import Sequence
+    from importlib.abc import Loader
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import Any
 
 HOOKS: dict[str, str] = {
     "lm_eval.tasks.manager": "patch_task_manager",
@@ -41,7 +44,7 @@ def run_hook(name: str, module: ModuleType) -> None:
         print(f"tracebench: lm-eval hook for {name} failed: {exc!r}", file=sys.stderr)
 
 
-class _HookedLoader(Loader):
+class _HookedLoader:
     """Wraps a module's loader: executes the module, then runs the tracebench hook."""
 
     def __init__(self, name: str, loader: Loader) -> None:
@@ -59,7 +62,7 @@ class _HookedLoader(Loader):
         return getattr(self._loader, attr)
 
 
-class _PostImportFinder(MetaPathFinder):
+class _PostImportFinder:
     """Finds the watched modules with the other finders and wraps their loaders."""
 
     def __init__(self) -> None:

@@ -18,8 +18,10 @@ Recognised metadata keys:
 * ``profile``: ``"strict"`` (default) or ``"paper"``; stored in each doc for ``process_results``.
 * ``source_module``: a module to import first (it may register extra sources).
 * ``splits``: the splits to build (default ``["train", "test"]``; ``train`` feeds ``--num_fewshot``).
-* every keyword parameter of the source's ``load(split, ...)`` (``data_path``, ``tasks``, ``variant``,
-  ``questions``, ``seed``, ``sizes``, ...). Other keys (``version``, ``pretrained``, ...) are ignored.
+* every other key goes to the source's ``load(split, ...)`` (``data_path``, ``tasks``, ``variant``,
+  ``questions``, ``seed``, ``size``, ...): all of them if ``load`` takes ``**options`` (sources ignore
+  options they do not know, such as ``--model_args`` keys, which lm-eval merges into the metadata), else
+  only its named parameters. ``version`` and ``config_source`` (lm-eval's own) are never forwarded.
 * ``<source name>``: a dict of options for that source only, winning over the flat keys (useful when a
   run covers several sources: ``{"babi": {"data_path": "..."}, "cotempqa": {"data_path": "..."}}``).
 """
@@ -42,18 +44,10 @@ if TYPE_CHECKING:
 
 DEFAULT_SPLITS: tuple[str, ...] = ("train", "test")
 
-SOURCE_OPTION_KEYS: tuple[str, ...] = (
-    "data_path",
-    "tasks",
-    "variant",
-    "questions",
-    "seed",
-    "sizes",
-    "size",
-    "categories",
-    "limit",
+RESERVED_KEYS: frozenset[str] = frozenset(
+    {"version", "config_source", "profile", "splits", "source_module", "source", "_metadata"}
 )
-"""Options forwarded to a source whose ``load`` takes ``**options`` (named parameters are always forwarded)."""
+"""Metadata keys that are tracebench's or lm-eval's own, never forwarded to a source's ``load``."""
 
 DOC_FIELDS: tuple[str, ...] = (
     "id",
@@ -135,8 +129,14 @@ def source_options(source: str, load: Any, options: Mapping[str, Any]) -> dict[s
     params = inspect.signature(load).parameters
     named = {n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - {"split"}
     takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    allowed = named | (set(SOURCE_OPTION_KEYS) if takes_kwargs else set())
-    return {k: v for k, v in merged.items() if k in allowed and v is not None}
+    return {
+        k: v
+        for k, v in merged.items()
+        if v is not None
+        and k not in RESERVED_KEYS
+        and not isinstance(v, Mapping)  # other sources' nested options
+        and (k in named or takes_kwargs)
+    }
 
 
 def load_problem_splits(
