@@ -326,7 +326,7 @@ def test_parquet_export_in_hub_schema(tmp_path: Path, archive: Path) -> None:
         babi.BabiStory(s.index, s.lines, f"{path}: row {s.index}") for s in parse_stories(QA8.splitlines())
     ]
     data = open_data(root)
-    assert isinstance(data, ParquetData)
+    assert isinstance(data, ParquetData) and not data.remote
     data.cache_dir = cache
     got = [
         p
@@ -335,8 +335,9 @@ def test_parquet_export_in_hub_schema(tmp_path: Path, archive: Path) -> None:
         for p in story_problems(s, variant="en", task=t, split="test")
     ]
     assert dicts(got) == dicts(load("test", data_path=archive, tasks=[2, 8], questions="all", test_fraction=1.0))
-    with pytest.raises(DataNotFoundError, match="qa1.*'en'.*'test'"):
-        data.stories("en", 1, "test")
+    for task, split in ((1, "test"), (2, "train")):
+        with pytest.raises(DataNotFoundError, match=f"qa{task}.*'en'.*'{split}'"):
+            data.stories("en", task, split)
 
 
 def test_rows_with_a_bad_schema_are_named() -> None:
@@ -368,20 +369,18 @@ def test_hub_is_used_only_without_local_data(monkeypatch: pytest.MonkeyPatch, ar
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "0")
     assert isinstance(open_data(archive), babi.ArchiveData)
     hub = open_data()
-    assert isinstance(hub, ParquetData)
-    assert hub.config_files("en-10k", 3, "train") == (
-        "hf://datasets/facebook/babi_qa@refs%2Fconvert%2Fparquet/en-10k-qa3/train/*.parquet"
-    )
-    seen: list[object] = []
+    assert isinstance(hub, ParquetData) and hub.remote
+    assert (hub.root, hub.revision) == ("facebook/babi_qa", "refs/convert/parquet")
+    seen: list[tuple[object, ...]] = []
 
-    def unreachable(files: object, **_: object) -> list[babi.BabiStory]:
-        seen.append(files)
+    def unreachable(*args: object, **_: object) -> list[babi.BabiStory]:
+        seen.append(args)
         raise ConnectionError("no route to host")
 
-    monkeypatch.setattr(babi, "load_parquet_stories", unreachable)
+    monkeypatch.setattr(babi, "load_parquet_export", unreachable)
     with pytest.raises(DataNotFoundError) as err:
-        load("test", tasks=1)
-    assert seen == ["hf://datasets/facebook/babi_qa@refs%2Fconvert%2Fparquet/en-qa1/test/*.parquet"]
+        load("test", tasks=1, variant="en-10k")
+    assert seen == [("facebook/babi_qa", "en-10k-qa1", "test", "refs/convert/parquet", None)]
     assert "no route to host" in str(err.value) and "TRACEBENCH_BABI_PATH" in str(err.value)
 
 

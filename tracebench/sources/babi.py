@@ -14,8 +14,9 @@ Where the data comes from (first that works):
        folder holding ``en/``, ``en-10k/``), a folder that holds either of those, or a local copy of the hub's
        parquet export (folders ``en-qa1/test/*.parquet``, ...).
     2. The Hugging Face hub: ``facebook/babi_qa``, parquet export revision ``refs/convert/parquet``, configs
-       ``en-qa1`` ... ``en-qa20`` and ``en-10k-qa1`` ... ``en-10k-qa20``, read with :mod:`datasets`. Used
-       only when nothing local is found and the hub is not switched off (``HF_HUB_OFFLINE=1`` or
+       ``en-qa1`` ... ``en-qa20`` and ``en-10k-qa1`` ... ``en-10k-qa20`` (one folder each), read with
+       ``datasets.load_dataset("facebook/babi_qa", revision="refs/convert/parquet", data_dir=config,
+       split=split)``. Used only when nothing local is found and the hub is not switched off (``HF_HUB_OFFLINE=1`` or
        ``HF_DATASETS_OFFLINE=1``); if it cannot be reached, :class:`~tracebench.sources.base.DataNotFoundError`
        says how to point tracebench at local files.
 
@@ -289,6 +290,31 @@ def load_parquet_stories(
     return stories_from_rows(ds, where or ", ".join(files))
 
 
+def load_parquet_export(
+    path: str, config: str, split: str, revision: str | None = None, cache_dir: str | None = None
+) -> list[BabiStory]:
+    """Read one task split of the hub's parquet export with :func:`datasets.load_dataset`.
+
+    The export holds one folder per config (``en-qa1``, ``en-10k-qa1``, ...) with the split's parquet files
+    inside (``en-qa1/test/0000.parquet``); ``datasets`` finds the split from those names.
+
+    Args:
+        path: The hub id (``facebook/babi_qa``, with ``revision="refs/convert/parquet"``) or a local copy of
+            the export.
+        config: The config folder (``<variant>-qa<task>``).
+        split: ``"train"`` or ``"test"``.
+        revision: The hub revision.
+        cache_dir: The :mod:`datasets` cache folder (default: its own).
+
+    Returns:
+        The stories in row order.
+    """
+    import datasets
+
+    ds = datasets.load_dataset(path, data_dir=config, split=split, revision=revision, cache_dir=cache_dir)
+    return stories_from_rows(ds, f"{path}@{revision}/{config}/{split}" if revision else f"{path}/{config}/{split}")
+
+
 # --------------------------------------------------------------------------------------------- data access
 
 
@@ -366,41 +392,50 @@ def _read_file(path: str, mtime_ns: int) -> list[BabiStory]:
 
 
 class ParquetData(BabiData):
-    """The hub's parquet export, local (``<root>/en-qa1/test/*.parquet``) or remote (``hf://`` root)."""
+    """The hub's parquet export: a local copy (``<root>/en-qa1/test/*.parquet``) or the hub itself."""
 
-    def __init__(self, root: str, description: str, cache_dir: str | None = None) -> None:
-        self.root = root.rstrip("/")
+    def __init__(
+        self,
+        root: str,
+        description: str,
+        revision: str | None = None,
+        remote: bool = False,
+        cache_dir: str | None = None,
+    ) -> None:
+        self.root = root
         self.description = description
+        self.revision = revision
+        self.remote = remote
         self.cache_dir = cache_dir
         self._cache: dict[tuple[str, int, str], list[BabiStory]] = {}
 
-    def config_files(self, variant: str, task: int, split: str) -> str:
-        """The parquet glob of one task split (config ``<variant>-qa<task>``)."""
-        return f"{self.root}/{variant}-qa{task}/{split}/*.parquet"
-
     def stories(self, variant: str, task: int, split: str) -> list[BabiStory]:
-        """Return the stories of one task split from the parquet export."""
+        """Return the stories of one task split from the parquet export (config ``<variant>-qa<task>``)."""
         key = (variant, task, split)
-        if key not in self._cache:
-            files = self.config_files(variant, task, split)
-            if not self.root.startswith("hf://"):
-                if not list(Path(self.root).glob(f"{variant}-qa{task}/{split}/*.parquet")):
-                    raise self._missing(variant, task, split, files)
-                self._cache[key] = load_parquet_stories(files, cache_dir=self.cache_dir)
-            else:
-                try:
-                    self._cache[key] = load_parquet_stories(files, cache_dir=self.cache_dir)
-                except Exception as exc:  # network, auth, missing config: all mean "no data"
-                    raise DataNotFoundError(
-                        f"bAbI task qa{task}, variant '{variant}', split '{split}' could not be read from the hub "
-                        f"({files}): {type(exc).__name__}: {exc}. {_how_to_point()}"
-                    ) from exc
-        return self._cache[key]
+        if key in self._cache:
+            return self._cache[key]
+        config = f"{variant}-qa{task}"
+        if not self.remote:
+            folder = Path(self.root) / config
+            if not any(folder.glob(f"{split}/*.parquet")) and not any(folder.glob(f"*{split}*.parquet")):
+                raise self._missing(variant, task, split, f"{config}/{split}/*.parquet")
+            stories = load_parquet_export(self.root, config, split, cache_dir=self.cache_dir)
+        else:
+            try:
+                stories = load_parquet_export(self.root, config, split, self.revision, self.cache_dir)
+            except Exception as exc:  # network, auth, missing config: all mean "no data"
+                raise DataNotFoundError(
+                    f"bAbI task qa{task}, variant '{variant}', split '{split}' could not be read from the hub "
+                    f"({self.root}, revision {self.revision}, config {config}): {type(exc).__name__}: {exc}. "
+                    + _how_to_point()
+                ) from exc
+        self._cache[key] = stories
+        return stories
 
 
-def hub_root() -> str:
-    """The ``hf://`` root of the parquet export of ``facebook/babi_qa``."""
-    return f"hf://datasets/{HUB_ID}@{HUB_REVISION.replace('/', '%2F')}"
+def hub_data() -> ParquetData:
+    """The parquet export of ``facebook/babi_qa`` on the hub (revision ``refs/convert/parquet``)."""
+    return ParquetData(HUB_ID, f"the hub dataset {HUB_ID} (revision {HUB_REVISION})", HUB_REVISION, remote=True)
 
 
 def hub_offline() -> bool:
@@ -421,7 +456,7 @@ def _how_to_point() -> str:
 def _is_data_folder(path: Path) -> bool:
     if any((path / v).is_dir() for v in VARIANTS):
         return True
-    return any(path.glob("en*-qa*/*/*.parquet"))
+    return any(path.glob("en*-qa*/*/*.parquet")) or any(path.glob("en*-qa*/*.parquet"))
 
 
 def open_data(data_path: str | os.PathLike[str] | None = None) -> BabiData:
@@ -452,7 +487,7 @@ def open_data(data_path: str | os.PathLike[str] | None = None) -> BabiData:
                 f"{exc} The hub copy ({HUB_ID}, revision {HUB_REVISION}) was not tried: the hub is switched off "
                 "(HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)."
             ) from None
-        return ParquetData(hub_root(), f"the hub dataset {HUB_ID} (revision {HUB_REVISION})")
+        return hub_data()
     if path.is_file():
         if not tarfile.is_tarfile(path):
             raise DataNotFoundError(f"{path} is not a tar archive; expected {ARCHIVE_NAME}. {_how_to_point()}")
@@ -689,7 +724,7 @@ def iter_all(
             try:
                 stories = data.stories(variant, task, split)
             except DataNotFoundError:
-                if missing == "error" or (isinstance(data, ParquetData) and data.root.startswith("hf://")):
+                if missing == "error" or (isinstance(data, ParquetData) and data.remote):
                     raise
                 skipped.append(f"qa{task} {split}")
                 continue
