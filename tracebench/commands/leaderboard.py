@@ -1,0 +1,94 @@
+"""``tracebench leaderboard``: build the leaderboard from lm-eval output folders.
+
+Examples::
+
+    tracebench leaderboard runs/ --out leaderboard
+    tracebench leaderboard runs/a runs/b --sort trace_acc --strict
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from tracebench.leaderboard.tasks import COLUMN_NAMES
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``leaderboard`` sub-command."""
+    p = subparsers.add_parser(
+        "leaderboard",
+        help="rank models from lm-eval output folders (md, csv, json, html, plots)",
+        description="Read lm-eval output folders (results_*.json and samples_*.jsonl of tracebench tasks), "
+        "rank the models per task and overall, and write index.md, leaderboard.csv, leaderboard.json, "
+        "index.html, models/*.html and plots/ into --out. Rebuilding rewrites only what changed.",
+    )
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="lm-eval --output_path folders (or results files)")
+    p.add_argument("--out", default="leaderboard", help="output folder (default: leaderboard)")
+    p.add_argument("--sort", default="answer_acc", choices=COLUMN_NAMES, help="sort column (default answer_acc)")
+    p.add_argument("--strict", action="store_true", help="fail on any bad, truncated or foreign input file")
+    p.add_argument("--seed", type=int, default=1234, help="bootstrap seed (default 1234)")
+    p.add_argument("--bootstrap-iters", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--samples-per-task", type=int, default=50, help="drill-down samples per model and task")
+    p.add_argument(
+        "--pin",
+        action="append",
+        default=[],
+        metavar="MODEL@DATE_ID",
+        help="use this run of a model instead of its newest (repeatable)",
+    )
+    p.add_argument("--no-plots", action="store_true", help="skip the matplotlib plots")
+    p.add_argument("--no-cache", action="store_true", help="recompute every entry (ignore <out>/.cache)")
+    p.add_argument("--quiet", action="store_true", help="no table in the terminal")
+    p.set_defaults(func=run)
+
+
+def _pins(values: list[str]) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for v in values:
+        model, sep, date_id = v.rpartition("@")
+        if not sep or not model or not date_id:
+            raise ValueError(f"--pin {v!r}: expected MODEL@DATE_ID (e.g. org/model@2026-01-01T00-00-00.000000)")
+        pins[model] = date_id
+    return pins
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build and write the leaderboard; print the overall table."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from tracebench.leaderboard import LeaderboardError, build, write_outputs
+    from tracebench.leaderboard.terminal import print_leaderboard
+
+    err = Console(stderr=True)
+    try:
+        pins = _pins(args.pin)
+        with Progress(console=err, transient=True, disable=args.quiet) as progress:
+            bar = progress.add_task("computing entries", total=None)
+            board = build(
+                args.run_dirs,
+                out_dir=args.out,
+                sort=args.sort,
+                seed=args.seed,
+                iters=args.bootstrap_iters,
+                drill_cap=args.samples_per_task,
+                pins=pins,
+                strict=args.strict,
+                progress=lambda done, total: progress.update(bar, completed=done, total=total),
+            )
+            progress.update(bar, description="writing outputs")
+            written = write_outputs(board, args.out, plots=not args.no_plots)
+    except (LeaderboardError, ValueError) as exc:
+        print(f"tracebench leaderboard: error: {exc}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print_leaderboard(board)
+    changed = sorted(name for name, w in written.items() if w)
+    print(
+        f"{len(board.models)} models, {len(board.tasks)} tasks -> {args.out} "
+        f"({len(changed)} of {len(written)} files written, {len(board.issues)} input issues)",
+        file=sys.stderr,
+    )
+    return 0

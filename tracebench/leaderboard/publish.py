@@ -1,0 +1,80 @@
+"""Write a built leaderboard to its output folder: only files whose bytes change are rewritten."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from tracebench.leaderboard.build import Leaderboard, write_if_changed
+from tracebench.leaderboard.html import model_page_name, render_index, render_model_page
+from tracebench.leaderboard.render import render_csv, render_json, render_md, to_document
+from tracebench.leaderboard.tasks import OVERALL
+from tracebench.schemas import validate
+
+
+def _plot_digest(board: Leaderboard) -> str:
+    doc = to_document(board)
+    task = OVERALL if OVERALL in board.tasks else board.tasks[0]
+    rows = [e for e in doc["entries"] if e["task"] == task]
+    text = json.dumps([board.sort, rows, _plot_code_version()], sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plot_code_version() -> str:
+    import matplotlib
+
+    from tracebench.leaderboard import plots
+
+    return matplotlib.__version__ + ":" + hashlib.sha256(Path(plots.__file__).read_bytes()).hexdigest()[:16]
+
+
+def write_outputs(board: Leaderboard, out_dir: str | os.PathLike[str], plots: bool = True) -> dict[str, bool]:
+    """Write ``index.md``, ``leaderboard.csv``, ``leaderboard.json``, ``index.html``, model pages and plots.
+
+    Every text is rendered (and ``leaderboard.json`` validated against its schema) before the first file is
+    written, so a failure leaves the previous outputs untouched; each file is written atomically, and only
+    when its bytes differ. Plots are re-rendered only when the data they show changed.
+
+    Args:
+        board: The built leaderboard.
+        out_dir: The output folder.
+        plots: Whether to render plots.
+
+    Returns:
+        ``relative path -> whether it was written``.
+    """
+    out = Path(out_dir)
+    doc_text = render_json(board)
+    validate(json.loads(doc_text), "leaderboard", str(out / "leaderboard.json"))
+    files: dict[str, bytes] = {
+        "leaderboard.json": doc_text.encode("utf-8"),
+        "leaderboard.csv": render_csv(board).encode("utf-8"),
+        "index.md": render_md(board).encode("utf-8"),
+        "index.html": render_index(board, plots=plots).encode("utf-8"),
+    }
+    for model in board.models:
+        files[model_page_name(model.id)] = render_model_page(board, model.id).encode("utf-8")
+    digest_path = out / ".cache" / "plots.digest"
+    if plots:
+        digest = _plot_digest(board)
+        names = [f"plots/{n}.{ext}" for n in ("scatter", "heatmaps", "mismatch") for ext in ("png", "svg")]
+        current = digest_path.read_text(encoding="utf-8") if digest_path.is_file() else ""
+        if current != digest or not all((out / n).is_file() for n in names):
+            from tracebench.leaderboard.plots import render_plots
+
+            for name, data in render_plots(board).items():
+                files[f"plots/{name}"] = data
+        else:
+            files.update({n: (out / n).read_bytes() for n in names})
+    written = {name: write_if_changed(out / name, data) for name, data in sorted(files.items())}
+    if plots:
+        write_if_changed(digest_path, digest.encode("utf-8"))
+    models_dir = out / "models"
+    if models_dir.is_dir():
+        keep = {Path(model_page_name(m.id)).name for m in board.models}
+        for page in models_dir.glob("*.html"):
+            if page.name not in keep:
+                page.unlink()
+    return written

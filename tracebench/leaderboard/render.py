@@ -1,0 +1,195 @@
+"""Render a built leaderboard as a JSON document, CSV and Markdown (deterministic text)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from tracebench import __version__
+from tracebench.leaderboard.build import Entry, Leaderboard, model_slug
+from tracebench.leaderboard.stats import CHANCE_NORMALISERS, CI_LEVEL
+from tracebench.leaderboard.tasks import COLUMNS, EXTRA_METRICS, OVERALL, OVERALL_DIRECT
+from tracebench.leaderboard.views import view_markdown
+
+SCHEMA_VERSION = 1
+DIGITS = 6
+
+NORMALISER_DOC = (
+    "label_acc_norm = (label_acc - c) / (1 - c), c = mean over samples of 1/|labels| of the Problem's "
+    "classification step (chance of a uniform guess); 0 = chance, 1 = perfect; needs samples files."
+)
+OVERALL_DOC = (
+    f"{OVERALL}: each model's trace-prompted tasks pooled (micro average over samples); "
+    f"{OVERALL_DIRECT}: its answer-only tasks pooled."
+)
+
+
+def _num(v: float | None) -> float | None:
+    if v is None or math.isnan(v):
+        return None
+    r = round(float(v), DIGITS)
+    return 0.0 if r == 0 else r
+
+
+def entry_dict(e: Entry) -> dict[str, Any]:
+    """The JSON form of one entry (values rounded to 6 decimals; undefined as ``null``)."""
+    s = e.stats
+    return {
+        "model": e.model.id,
+        "task": e.task,
+        "source": e.source,
+        "variant": e.variant,
+        "rank": e.rank,
+        "n": s.n,
+        "values": {k: _num(v) for k, v in sorted(s.values.items()) if k != "n"},
+        "ci": {k: [_num(lo), _num(hi)] for k, (lo, hi) in sorted(s.ci.items())},
+        "table": None
+        if s.table is None
+        else {"n11": s.table.n11, "n10": s.table.n10, "n01": s.table.n01, "n00": s.table.n00},
+        "chance": _num(s.chance),
+        "from_samples": s.from_samples,
+        "runs": e.runs,
+    }
+
+
+def to_document(board: Leaderboard) -> dict[str, Any]:
+    """The canonical JSON document (validates against ``leaderboard.schema.json``)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generator": f"tracebench {__version__}",
+        "settings": {
+            "sort": board.sort,
+            "seed": board.seed,
+            "bootstrap_iters": board.iters,
+            "ci_level": CI_LEVEL,
+            "chance_normalisers": dict(sorted(CHANCE_NORMALISERS.items())),
+            "normaliser": NORMALISER_DOC,
+            "overall": OVERALL_DOC,
+        },
+        "columns": [
+            {"name": c.name, "title": c.title, "higher_is_better": c.higher_is_better, "ci": c.ci} for c in COLUMNS
+        ],
+        "tasks": list(board.tasks),
+        "models": [
+            {"id": m.id, "model": m.model, "pretrained": m.pretrained, "peft": m.peft, "slug": model_slug(m.id)}
+            for m in board.models
+        ],
+        "entries": [entry_dict(e) for e in board.entries],
+        "issues": [i.to_dict() for i in board.issues],
+        "views": board.views,
+    }
+
+
+def render_json(board: Leaderboard) -> str:
+    """``leaderboard.json`` text."""
+    return json.dumps(to_document(board), ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False) + "\n"
+
+
+CSV_METRICS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.name != "n") + EXTRA_METRICS
+
+
+def render_csv(board: Leaderboard) -> str:
+    """``leaderboard.csv`` text: one row per entry, every metric with its interval."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    header = ["task", "rank", "model", "source", "variant", "n"]
+    for m in CSV_METRICS:
+        header += [m, f"{m}_ci_low", f"{m}_ci_high"]
+    header += ["n11", "n10", "n01", "n00", "from_samples", "runs"]
+    writer.writerow(header)
+    for e in board.entries:
+        row: list[Any] = [e.task, e.rank or "", e.model.id, e.source or "", e.variant, e.stats.n]
+        for m in CSV_METRICS:
+            lo, hi = e.stats.ci.get(m, (math.nan, math.nan))
+            row += [_fmt_csv(e.stats.values.get(m)), _fmt_csv(lo), _fmt_csv(hi)]
+        t = e.stats.table
+        row += [t.n11, t.n10, t.n01, t.n00] if t else ["", "", "", ""]
+        row += [int(e.stats.from_samples), " ".join(sorted(r["file"] for r in e.runs))]
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def _fmt_csv(v: float | None) -> str:
+    n = _num(v)
+    return "" if n is None else repr(n)
+
+
+def md_escape(text: str) -> str:
+    """Escape text for a Markdown table cell (pipes, HTML markup, back-ticks and newlines)."""
+    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for ch in "\\|`*_[]":
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("\n", " ")
+
+
+def fmt_value(v: float, digits: int = 3) -> str:
+    """A value for tables ("–" when undefined)."""
+    return "–" if v is None or math.isnan(v) else f"{v:.{digits}f}"
+
+
+def fmt_p(v: float) -> str:
+    """A p-value for tables."""
+    if v is None or math.isnan(v):
+        return "–"
+    return f"{v:.2e}" if v < 1e-3 else f"{v:.3f}"
+
+
+def fmt_cell(e: Entry, name: str) -> str:
+    """A table cell: the value, with its interval when known."""
+    v = e.value(name)
+    if name == "n":
+        return str(e.stats.n)
+    if name == "chi2_p":
+        return fmt_p(v)
+    text = fmt_value(v)
+    lo, hi = e.stats.ci.get(name, (math.nan, math.nan))
+    if not math.isnan(lo) and not math.isnan(hi):
+        text += f" [{lo:.3f}, {hi:.3f}]"
+    return text
+
+
+def task_columns(task: str, board: Leaderboard) -> list[str]:
+    """The columns shown for a task (answer-only tasks show answer accuracy and n)."""
+    direct = all(not e.trace for e in board.by_task(task))
+    return [c.name for c in COLUMNS if not (direct and c.trace_only)]
+
+
+def render_md(board: Leaderboard) -> str:
+    """``index.md`` text: one table per task, the overall first, then notes and issues."""
+    lines = [
+        "# tracebench leaderboard",
+        "",
+        f"{len(board.models)} models, {len([t for t in board.tasks if t not in (OVERALL, OVERALL_DIRECT)])} tasks. "
+        f"Sorted by `{board.sort}`. Values with {int(CI_LEVEL * 100)}% bootstrap intervals "
+        f"({board.iters} resamples, seed {board.seed}) where samples were logged. `chi² p`: chi-square test of "
+        "independence of trace and answer correctness (small p: they are dependent).",
+        "",
+        f"- {OVERALL_DOC}",
+        f"- Chance normalisation: {NORMALISER_DOC}",
+        "",
+    ]
+    titles = {c.name: c.title for c in COLUMNS}
+    for task in board.tasks:
+        cols = task_columns(task, board)
+        lines += [f"## {md_escape(task)}", ""]
+        lines.append("| rank | model | " + " | ".join(md_escape(titles[c]) for c in cols) + " |")
+        lines.append("|---:|---|" + "|".join("---:" for _ in cols) + "|")
+        for e in board.by_task(task):
+            cells = [str(e.rank or "–"), md_escape(e.model.id)] + [fmt_cell(e, c) for c in cols]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    for name, text in view_markdown(board):
+        lines += [f"## {md_escape(name)}", "", text.rstrip(), ""]
+    lines += ["## Source runs", ""]
+    for m in board.models:
+        files = sorted({r["file"] for e in board.by_model(m.id) for r in e.runs})
+        lines.append(f"- {md_escape(m.id)}: " + ", ".join(f"`{f}`" for f in files))
+    lines.append("")
+    if board.issues:
+        lines += ["## Skipped input", ""]
+        lines += [f"- {md_escape(str(i))}" for i in board.issues]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""tracebench task names, their variants, and the leaderboard's columns.
+
+Task names follow ``tracebench_<source>[_<variant>]``: no suffix is the trace-prompted task (variant
+``trace``), ``_direct`` the answer-only task, and ``_forced_gold`` / ``_forced_corrupt`` /
+``_forced_swapped`` the intervention tasks (a trace is forced into the prompt). The overall row of a model
+(the ``tracebench`` group) pools its ``trace`` tasks; ``tracebench_direct`` pools its ``direct`` tasks.
+Other variants are kept per task and left to views (see :mod:`tracebench.leaderboard.views`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TASK_PREFIX = "tracebench_"
+VARIANTS: tuple[str, ...] = ("direct", "forced_gold", "forced_corrupt", "forced_swapped")
+"""Known task-name suffixes; a name without one is the trace-prompted task."""
+
+OVERALL = "tracebench"
+"""Name of the overall row pooling each model's trace-prompted tasks."""
+OVERALL_DIRECT = "tracebench_direct"
+"""Name of the overall row pooling each model's answer-only tasks."""
+
+TRACE_METRICS: tuple[str, ...] = (
+    "answer_acc",
+    "label_acc",
+    "facts_exact",
+    "facts_precision",
+    "facts_recall",
+    "facts_f1",
+    "trace_acc",
+    "trace_acc_paper",
+    "parse_rate",
+    "both_correct",
+    "trace_only",
+    "answer_only",
+    "neither",
+    "mismatch_rate",
+    "p_answer_given_trace",
+    "p_answer_given_no_trace",
+    "p_trace_given_answer",
+    "phi",
+)
+"""Metrics a trace-prompted task reports in lm-eval's results (besides ``tb_record`` = n)."""
+DIRECT_METRICS: tuple[str, ...] = ("answer_acc",)
+"""Metrics an answer-only task reports."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One leaderboard column.
+
+    Attributes:
+        name: Key in entries and outputs.
+        title: Header text.
+        higher_is_better: Natural sort direction (descending when true).
+        ci: Whether a bootstrap confidence interval is computed for it.
+        trace_only: Only defined for trace-prompted tasks.
+    """
+
+    name: str
+    title: str
+    higher_is_better: bool = True
+    ci: bool = True
+    trace_only: bool = True
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("answer_acc", "answer acc", trace_only=False),
+    Column("trace_acc", "trace acc"),
+    Column("mismatch_rate", "mismatch", higher_is_better=False),
+    Column("both_correct", "both", higher_is_better=True),
+    Column("trace_only", "trace only", higher_is_better=False),
+    Column("answer_only", "answer only", higher_is_better=False),
+    Column("neither", "neither", higher_is_better=False),
+    Column("label_acc", "label acc"),
+    Column("label_acc_norm", "label acc (chance-norm.)"),
+    Column("facts_f1", "facts F1"),
+    Column("parse_rate", "parse rate"),
+    Column("p_answer_given_trace", "P(answer|trace)"),
+    Column("phi", "phi"),
+    Column("chi2_p", "chi² p", higher_is_better=False, ci=False),
+    Column("n", "n", ci=False, trace_only=False),
+)
+"""Displayed columns, in order. ``leaderboard.json`` carries every metric besides these."""
+
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+EXTRA_METRICS: tuple[str, ...] = (
+    "trace_acc_paper",
+    "facts_exact",
+    "facts_precision",
+    "facts_recall",
+    "p_answer_given_no_trace",
+    "p_trace_given_answer",
+    "chi2",
+)
+"""Metrics kept in the JSON/CSV outputs but not shown in the tables."""
+
+
+def column(name: str) -> Column:
+    """Look up a column by name.
+
+    Args:
+        name: A name from :data:`COLUMN_NAMES`.
+
+    Returns:
+        The :class:`Column`.
+
+    Raises:
+        ValueError: Unknown column (the message lists the known ones).
+    """
+    for c in COLUMNS:
+        if c.name == name:
+            return c
+    raise ValueError(f"unknown column {name!r}: expected one of {', '.join(COLUMN_NAMES)}")
+
+
+@dataclass(frozen=True)
+class TaskName:
+    """A parsed tracebench task name.
+
+    Attributes:
+        task: The full lm-eval task name.
+        source: The source part (``babi``, ``synth_world``, ...).
+        variant: ``"trace"``, or a suffix from :data:`VARIANTS`.
+    """
+
+    task: str
+    source: str
+    variant: str
+
+    @property
+    def mode(self) -> str:
+        """``"direct"`` for answer-only tasks, else ``"trace"`` (forced tasks score traces too)."""
+        return "direct" if self.variant == "direct" else "trace"
+
+
+def parse_task_name(task: str) -> TaskName | None:
+    """Split a task name into source and variant.
+
+    Args:
+        task: An lm-eval task name.
+
+    Returns:
+        The :class:`TaskName`, or ``None`` for a task that is not a tracebench task (or is the group).
+    """
+    if not task.startswith(TASK_PREFIX) or task == OVERALL_DIRECT:
+        return None
+    rest = task[len(TASK_PREFIX) :]
+    for variant in VARIANTS:
+        suffix = "_" + variant
+        if rest.endswith(suffix) and len(rest) > len(suffix):
+            return TaskName(task=task, source=rest[: -len(suffix)], variant=variant)
+    if not rest:
+        return None
+    return TaskName(task=task, source=rest, variant="trace")
