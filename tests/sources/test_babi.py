@@ -391,6 +391,7 @@ def test_hub_is_used_only_without_local_data(monkeypatch: pytest.MonkeyPatch, ar
 REAL_TEST_STORIES = {1: 200, 2: 200, 4: 1000, 7: 200, 8: 200, 12: 200, 14: 200, 15: 250, 16: 1000, 17: 125, 18: 199}
 
 
+@pytest.mark.shared_data
 @needs_babi
 def test_real_en_has_1000_questions_per_task_and_split() -> None:
     test = load("test", data_path=BABI_ARCHIVE, tasks="all", questions="all", test_fraction=1.0)
@@ -401,6 +402,7 @@ def test_real_en_has_1000_questions_per_task_and_split() -> None:
     assert {p.label for p in test} == set(LABELS)
 
 
+@pytest.mark.shared_data
 @needs_babi
 def test_default_selection_sizes() -> None:
     data = open_data(BABI_ARCHIVE)
@@ -416,6 +418,7 @@ def test_default_selection_sizes() -> None:
     assert [p.meta["task"] for p in picked] == sorted(p.meta["task"] for p in picked)
 
 
+@pytest.mark.shared_data
 @needs_babi
 def test_first_problem_of_task_1() -> None:
     first = load("test", data_path=BABI_ARCHIVE, tasks=1, test_fraction=1.0)[0]
@@ -442,6 +445,7 @@ def test_first_problem_of_task_1() -> None:
     Problem.from_dict(first.to_dict())  # schema-valid
 
 
+@pytest.mark.shared_data
 @needs_babi
 def test_real_gold_traces_round_trip_through_the_paper_style() -> None:
     # First question of every test story of all 20 tasks (lists, paths, apostrophes included).
@@ -452,6 +456,7 @@ def test_real_gold_traces_round_trip_through_the_paper_style() -> None:
         assert metrics["trace_acc"] == 1.0 and metrics["answer_acc"] == 1.0, p.id
 
 
+@pytest.mark.shared_data
 @needs_babi
 def test_real_en_10k_qa3_train_is_missing() -> None:
     with pytest.raises(DataNotFoundError) as err:
@@ -462,6 +467,7 @@ def test_real_en_10k_qa3_train_is_missing() -> None:
     assert str(BABI_ARCHIVE) in msg
 
 
+@pytest.mark.shared_data
 @needs_babi
 def test_real_extracted_folder_matches_archive(tmp_path: Path) -> None:
     with tarfile.open(BABI_ARCHIVE) as tar:
@@ -472,6 +478,7 @@ def test_real_extracted_folder_matches_archive(tmp_path: Path) -> None:
     assert dicts(load("test", data_path=tmp_path)) == dicts(from_folder)
 
 
+@pytest.mark.shared_data
 @needs_babi
 @needs_paper_outputs
 def test_study_generations_match_iter_all() -> None:
