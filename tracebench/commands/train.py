@@ -85,8 +85,12 @@ def run(args: argparse.Namespace) -> int:
         config = build_config(args)
         if args.export:
             return _export(config, args.export)
+        from tracebench.train.launch import relaunch_cpu_processes
         from tracebench.train.trainer import train
 
+        status = relaunch_cpu_processes(sys.argv[1:])
+        if status is not None:
+            return status
         result = train(
             config,
             resume=args.resume,

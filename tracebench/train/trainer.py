@@ -30,6 +30,7 @@ from tracebench.train.config import (
     TrainConfig,
     bnb_config,
     check_method_supported,
+    cuda_available,
     gradient_accumulation,
     lora_config,
     resolve_dtype,
@@ -68,10 +69,18 @@ def work_dir(output: str | os.PathLike[str]) -> Path:
 
 
 def last_checkpoint(folder: Path) -> Path | None:
-    """The newest ``checkpoint-N`` folder in ``folder`` (``None`` if there is none)."""
+    """The newest complete ``checkpoint-N`` folder in ``folder`` (``None`` if there is none).
+
+    A checkpoint is complete once its ``trainer_state.json`` is written (the trainer writes it last), so a run
+    killed while saving resumes from the previous checkpoint.
+    """
     if not folder.is_dir():
         return None
-    points = [p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
+    points = [
+        p
+        for p in folder.glob("checkpoint-*")
+        if p.is_dir() and p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()
+    ]
     return max(points, key=lambda p: int(p.name.split("-")[-1])) if points else None
 
 
@@ -169,30 +178,36 @@ def build_data(config: TrainConfig) -> tuple[RegimeData, int]:
     return data, len(problems)
 
 
-def _save_student(trainer: Any, config: TrainConfig, tokenizer: Any, base_path: str, dest: Path) -> str:
-    """Save the trained weights into ``dest``; return the layout (``full``, ``merged``, ``adapter``, ``both``)."""
-    model = trainer.model
+def _export_weights(trainer: Any, work: Path) -> Path:
+    """Save the trained weights with ``trainer.save_model`` (collective: every process calls it; FSDP-safe).
+
+    Returns:
+        The folder: the full model, or the PEFT adapter (LoRA/QLoRA), with the tokenizer.
+    """
+    stage = work / "final"
+    trainer.save_model(str(stage))
+    return stage
+
+
+def _save_student(config: TrainConfig, tokenizer: Any, base_path: str, stage: Path, dest: Path) -> str:
+    """Lay the trained weights out in ``dest``; return the layout (``full``, ``merged``, ``adapter``, ``both``).
+
+    LoRA/QLoRA adapters are merged into freshly loaded, unquantised base weights (also right for QLoRA and
+    for sharded training, where the in-memory model is quantised or wrapped).
+    """
     if config.method == "full":
-        model.save_pretrained(dest)
-        tokenizer.save_pretrained(dest)
+        shutil.copytree(stage, dest, dirs_exist_ok=True)
         return "full"
     layout = config.save
     if layout in ("adapter", "both"):
-        adapter_dir = dest if layout == "adapter" else dest / "adapter"
-        model.save_pretrained(adapter_dir)
-        tokenizer.save_pretrained(adapter_dir)
+        shutil.copytree(stage, dest if layout == "adapter" else dest / "adapter", dirs_exist_ok=True)
     if layout in ("merged", "both"):
-        if config.method == "qlora":  # merge into the unquantised base weights
-            import torch
-            from peft import PeftModel
-            from transformers import AutoModelForCausalLM
+        import torch
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM
 
-            plain = AutoModelForCausalLM.from_pretrained(base_path, dtype=getattr(torch, resolve_dtype(config)))
-            with tempfile.TemporaryDirectory() as adapter_tmp:
-                model.save_pretrained(adapter_tmp)
-                merged = PeftModel.from_pretrained(plain, adapter_tmp).merge_and_unload()
-        else:
-            merged = model.merge_and_unload()
+        plain = AutoModelForCausalLM.from_pretrained(base_path, dtype=getattr(torch, resolve_dtype(config)))
+        merged = PeftModel.from_pretrained(plain, str(stage)).merge_and_unload()
         merged.save_pretrained(dest)
         tokenizer.save_pretrained(dest)
     return layout
@@ -316,7 +331,7 @@ def train(
 
     config.validate()
     check_method_supported(config)
-    state = PartialState()
+    state = PartialState(cpu=not cuda_available())  # CPU processes (WORLD_SIZE > 1) -> gloo data parallel
     output = Path(config.output)
     work = work_dir(output)
     if output.exists() and not overwrite:
@@ -351,11 +366,12 @@ def train(
     t0 = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds = time.perf_counter() - t0
+    stage = _export_weights(trainer, work)
     state.wait_for_everyone()
     result = TrainResult(output=None, record={}, log=log)
     if state.is_main_process:
         result.output, result.record = _finish(
-            trainer, config, tokenizer, base_path, data, n_problems, log, seconds, state.num_processes, overwrite
+            trainer, config, tokenizer, base_path, stage, data, n_problems, log, seconds, state.num_processes, overwrite
         )
         if not keep_checkpoints:
             shutil.rmtree(work, ignore_errors=True)
@@ -374,6 +390,7 @@ def _finish(
     config: TrainConfig,
     tokenizer: Any,
     base_path: str,
+    stage: Path,
     data: RegimeData,
     n_problems: int,
     log: list[dict[str, Any]],
@@ -386,7 +403,7 @@ def _finish(
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent))
     try:
-        layout = _save_student(trainer, config, tokenizer, base_path, tmp)
+        layout = _save_student(config, tokenizer, base_path, stage, tmp)
         record = _record(config, base_path, data, n_problems, trainer.state, log, seconds, world_size, layout)
         validate(record, "training", TRAINING_RECORD)
         write_json(tmp / TRAINING_RECORD, record)
