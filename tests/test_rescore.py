@@ -28,6 +28,7 @@ from tracebench.rescore import (
     resolve,
     write_outputs,
 )
+from tracebench.schemas import RecordError, validate
 from tracebench.sources import SourceSpec, register_source
 
 TOY = "rescore_toy"
@@ -377,6 +378,26 @@ def test_write_outputs_nan_is_null(tmp_path: Path) -> None:
     paths = write_outputs(result, tmp_path / "o")
     text = paths["metrics"].read_text()
     assert "NaN" not in text and json.loads(text)["phi"] is None
+
+
+def test_metrics_schema(tmp_path: Path) -> None:
+    result = rescore(_write(tmp_path / "g.jsonl", _rows()), TOY, fields=FIELDS)
+    validate(result.metrics, "rescore_metrics")
+    direct = rescore(_write(tmp_path / "g.jsonl", _rows()), TOY, fields=FIELDS, mode="direct")
+    validate(direct.metrics, "rescore_metrics")
+    broken = dict(result.metrics)
+    del broken["facts_f1"]
+    with pytest.raises(RecordError, match="'facts_f1' is a required property"):
+        validate(broken, "rescore_metrics", "metrics.json")
+    with pytest.raises(RecordError, match=r"^metrics\.json: field 'profiles\.paper\.counts'"):
+        validate(
+            {
+                **result.metrics,
+                "profiles": {**result.metrics["profiles"], "paper": {"n": 1, "answer_acc": 1.0, "counts": {}}},
+            },
+            "rescore_metrics",
+            "metrics.json",
+        )
 
 
 # ------------------------------------------------------------------------------------------ real data

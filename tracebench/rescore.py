@@ -42,6 +42,7 @@ from typing import Any, Literal
 from tracebench.io import JsonlError, iter_jsonl, write_json, write_jsonl
 from tracebench.metrics import Table2x2, summarize
 from tracebench.problem import Problem
+from tracebench.schemas import validate
 from tracebench.scoring import (
     PROFILES,
     QUADRANTS,
@@ -594,10 +595,17 @@ def rescore(
 def write_outputs(result: RescoreResult, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``metrics.json``, ``samples.jsonl`` and ``unmatched.jsonl`` atomically into ``out_dir``.
 
+    ``metrics.json`` is validated against ``rescore_metrics.schema.json`` first and written last, so its
+    presence means the run is complete.
+
     Returns:
         The written paths by name.
+
+    Raises:
+        RecordError: The metrics do not match the schema (a bug: nothing is written).
     """
     out = Path(out_dir)
+    validate(result.metrics, "rescore_metrics", where=str(out / "metrics.json"))
     return {
         "samples": write_jsonl(out / "samples.jsonl", result.records),
         "unmatched": write_jsonl(out / "unmatched.jsonl", result.unmatched),
