@@ -194,7 +194,8 @@ def load_dataset(source: str | None = None, **metadata: Any) -> datasets.Dataset
     splits = metadata.get("splits") or DEFAULT_SPLITS
     if isinstance(splits, str):
         splits = [splits]
-    by_split = load_problem_splits(source, tuple(splits), **metadata)
+    options = {k: v for k, v in metadata.items() if k != "splits"}  # `splits` is given positionally
+    by_split = load_problem_splits(source, tuple(splits), **options)
     return datasets.DatasetDict(
         {
             split: datasets.Dataset.from_list([problem_to_doc(p, profile) for p in problems])
