@@ -27,7 +27,8 @@ HOOK_SOURCE = ROOT / "tracebench" / "harness" / "_import_hook.py"
 HOOK_MODULE = "_tracebench_lm_eval_hook"
 PTH_NAME = "tracebench-lm-eval.pth"
 PTH_LINE = (
-    f'import importlib.util as _u; _u.find_spec("{HOOK_MODULE}") is not None and __import__("{HOOK_MODULE}").install()\n'
+    f'import importlib.util as _u; _u.find_spec("{HOOK_MODULE}") is not None'
+    f' and __import__("{HOOK_MODULE}").install()\n'
 )
 
 

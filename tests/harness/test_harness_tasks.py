@@ -103,7 +103,8 @@ def test_process_results_trace_two_of_three_facts() -> None:
         answers=("x",),
     )
     # Written facts: one gold, one not -> precision 1/2, recall 1/2, f1 1/2; not exact.
-    out = tasks.process_results_trace(data.problem_to_doc(p), [trace(p, "where", ("A went to x.", "B went to y."), "x")])
+    output = trace(p, "where", ("A went to x.", "B went to y."), "x")
+    out = tasks.process_results_trace(data.problem_to_doc(p), [output])
     assert out["facts_precision"] == 0.5 and out["facts_recall"] == 0.5 and out["facts_f1"] == 0.5
     assert out["facts_exact"] == 0.0 and out["trace_acc"] == 0.0
     # paper profile: one gold fact verbatim and the gold label present -> trace right under paper.
@@ -173,8 +174,16 @@ def test_source_options_selection() -> None:
     def kwargs(split: str, *, size: int = 1, **options: object) -> list[Problem]:
         return []
 
-    meta = {"version": 1.0, "config_source": "x.yaml", "profile": "paper", "data_path": "/d", "pretrained": "m",
-            "size": 3, "babi": {"data_path": "/babi"}, "seed": None}
+    meta = {
+        "version": 1.0,
+        "config_source": "x.yaml",
+        "profile": "paper",
+        "data_path": "/d",
+        "pretrained": "m",
+        "size": 3,
+        "babi": {"data_path": "/babi"},
+        "seed": None,
+    }
     assert data.source_options("babi", named, meta) == {"data_path": "/babi"}
     assert data.source_options("other", named, meta) == {"data_path": "/d"}
     assert data.source_options("other", kwargs, meta) == {"data_path": "/d", "pretrained": "m", "size": 3}
