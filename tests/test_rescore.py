@@ -460,3 +460,23 @@ def test_real_paper_outputs(tmp_path: Path, name: str, hand: dict[int, str]) -> 
         assert by_line[line]["quadrant"] == quadrant, line
     if "perturbed" in name or name.endswith("adapter_default"):
         assert m["trace_acc"] == 0.0
+
+
+def test_same_records_as_the_lm_eval_glue(tmp_path: Path) -> None:
+    """Rescoring lm-eval's logged samples reproduces the records its process_results wrote."""
+    from tracebench.harness.data import problem_to_doc
+    from tracebench.harness.tasks import process_results_trace
+
+    outputs = [render(P1), _trace("location", ["Sandra took the apple."], "office"), "assistant\n\nball, milk"]
+    rows = []
+    for problem, output in zip((P1, P2, P3), outputs, strict=True):
+        doc = problem_to_doc(problem)
+        logged = {**doc, "context": str(doc["context"])}  # lm-eval logs list fields as their repr
+        rows.append(
+            {"doc": logged, "filtered_resps": [output], "tb_record": process_results_trace(doc, [output])["tb_record"]}
+        )
+    fields = FieldNames(prediction="filtered_resps", question="doc.question", context="doc.context")
+    result = rescore(_write(tmp_path / "samples.jsonl", rows), TOY, fields=fields)
+    assert len(result.records) == 3
+    for row, record in zip(rows, result.records, strict=True):
+        assert {k: record[k] for k in row["tb_record"]} == row["tb_record"]
