@@ -29,7 +29,8 @@ table.board{width:100%;font-variant-numeric:tabular-nums}
 table.board th,table.board td{border-bottom:1px solid var(--line);padding:5px 7px;text-align:right;white-space:nowrap}
 table.board th{background:var(--head);cursor:pointer;user-select:none;position:sticky;top:0}
 table.board th[aria-sort=ascending]::after{content:" \\25B2"}table.board th[aria-sort=descending]::after{content:" \\25BC"}
-table.board td.model,table.board th.model{text-align:left;white-space:normal;max-width:340px}
+table.board td.model,table.board th.model{text-align:left;white-space:normal;min-width:170px;max-width:340px}
+.board-wrap{overflow-x:auto}
 table.board tr:hover td{background:#f7f9fc}
 .ci{color:var(--muted);font-size:11px;display:block}
 button.model-link{all:unset;color:var(--accent);cursor:pointer;text-decoration:underline;word-break:break-all}
@@ -39,7 +40,8 @@ button.model-link{all:unset;color:var(--accent);cursor:pointer;text-decoration:u
 .task-card{border:1px solid var(--line);border-radius:6px;padding:8px 10px;background:#fff}
 table.tt td,table.tt th{border:1px solid var(--line);padding:6px 10px;text-align:center;font-variant-numeric:tabular-nums}
 table.tt th{background:var(--head);font-weight:600}
-.plots img{max-width:32%;min-width:300px;border:1px solid var(--line);margin:4px}
+.plots{display:flex;flex-wrap:wrap;align-items:flex-start;gap:8px}
+.plots img{max-width:100%;border:1px solid var(--line)}
 pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;border:1px solid var(--line);padding:8px;border-radius:4px;margin:4px 0}
 .sample{border:1px solid var(--line);border-radius:6px;padding:10px 12px;margin:10px 0}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;background:#e8ecf3;margin-left:6px}
@@ -214,7 +216,8 @@ def render_index(board: Leaderboard, plots: bool = True) -> str:
         '<p><a id="panel-samples" href="#">Samples: question, gold steps, model trace, verdicts \u2192</a> '
         '<button id="panel-close" type="button">close</button></p>'
         '<div id="panel-tasks" class="tasks"></div></section>\n'
-        '<table class="board" id="board"><thead id="board-head"></thead><tbody id="board-body"></tbody></table>\n'
+        '<div class="board-wrap"><table class="board" id="board"><thead id="board-head"></thead>'
+        '<tbody id="board-body"></tbody></table></div>\n'
         f"{plot_html}{views}{issues}"
     )
     return _page("tracebench leaderboard", body, "lb-data", doc, INDEX_JS)

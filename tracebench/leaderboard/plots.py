@@ -93,7 +93,7 @@ def _heatmaps(plt: Any, rows: list[Entry], board: Leaderboard) -> Any:
     top = _top(rows, MAX_HEATMAPS)
     cols = min(4, max(1, len(top)))
     nrows = max(1, math.ceil(len(top) / cols))
-    fig, axes = plt.subplots(nrows, cols, figsize=(2.6 * cols, 2.5 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 3.0 * nrows + 0.4), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, e in zip(axes.flat, top, strict=False):

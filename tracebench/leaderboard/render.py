@@ -125,6 +125,11 @@ def md_escape(text: str) -> str:
     return out.replace("\n", " ")
 
 
+def md_code(text: str) -> str:
+    """Text as Markdown inline code (back-ticks removed)."""
+    return "`" + text.replace("`", "") + "`"
+
+
 def fmt_value(v: float, digits: int = 3) -> str:
     """A value for tables ("–" when undefined)."""
     return "–" if v is None or math.isnan(v) else f"{v:.{digits}f}"
@@ -174,7 +179,7 @@ def render_md(board: Leaderboard) -> str:
     titles = {c.name: c.title for c in COLUMNS}
     for task in board.tasks:
         cols = task_columns(task, board)
-        lines += [f"## {md_escape(task)}", ""]
+        lines += [f"## {md_code(task)}", ""]
         lines.append("| rank | model | " + " | ".join(md_escape(titles[c]) for c in cols) + " |")
         lines.append("|---:|---|" + "|".join("---:" for _ in cols) + "|")
         for e in board.by_task(task):
@@ -182,11 +187,11 @@ def render_md(board: Leaderboard) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     for name, text in view_markdown(board):
-        lines += [f"## {md_escape(name)}", "", text.rstrip(), ""]
+        lines += [f"## {md_code(name)}", "", text.rstrip(), ""]
     lines += ["## Source runs", ""]
     for m in board.models:
         files = sorted({r["file"] for e in board.by_model(m.id) for r in e.runs})
-        lines.append(f"- {md_escape(m.id)}: " + ", ".join(f"`{f}`" for f in files))
+        lines.append(f"- {md_escape(m.id)}: " + ", ".join(md_code(f) for f in files))
     lines.append("")
     if board.issues:
         lines += ["## Skipped input", ""]
