@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _lb_helpers import write_fixture_runs
 
 from tracebench.leaderboard import build
 from tracebench.leaderboard.build import Leaderboard
@@ -19,8 +20,6 @@ from tracebench.leaderboard.stats import (
     table_from_rates,
 )
 from tracebench.metrics import bootstrap_ci
-
-from _lb_helpers import write_fixture_runs
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +136,9 @@ def test_ci_contains_value_and_is_seeded(fixture_runs: Path, board: Leaderboard)
 
 
 def test_ci_independent_of_other_models(tmp_path: Path, board: Leaderboard) -> None:
-    from tracebench.leaderboard.fixtures import write_run
-
     from _lb_helpers import ALPHA, ALPHA_ARGS, DATE, tasks
+
+    from tracebench.leaderboard.fixtures import write_run
 
     out = tmp_path / "alpha-only"
     write_run(out, ALPHA_ARGS, tasks(ALPHA), date_id=DATE)
