@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import COTEMPQA_DIR, needs_cotempqa
+from conftest import COTEMPQA_DIR, REPO, needs_cotempqa
 
 from tracebench import get_source, render, score_sample
 from tracebench.schemas import RecordError
@@ -300,3 +300,42 @@ def test_bad_options(tmp_path: Path) -> None:
         ct.load("dev", data_path=tmp_path)
     with pytest.raises(ValueError, match="unknown fact_rule"):
         ct.load("test", data_path=tmp_path, fact_rule="fuzzy")
+
+
+# --------------------------------------------------------------------------------- lm-eval end to end
+
+
+def lm_eval_results(model: str, tasks: list[str], metadata: dict[str, object], limit: int = 4) -> dict[str, Any]:
+    """In-process lm-eval run of tracebench's task folder (no built-in tasks indexed)."""
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import TaskManager
+
+    from tracebench.harness.reference import register_models
+
+    register_models()
+    manager = TaskManager(include_defaults=False, include_path=str(REPO / "tasks"), metadata=metadata)  # type: ignore[arg-type]
+    return simple_evaluate(model=model, tasks=tasks, limit=limit, task_manager=manager)["results"]  # type: ignore[index]
+
+
+COTEMPQA_TASKS = [
+    "tracebench_cotempqa",
+    "tracebench_cotempqa_direct",
+    "tracebench_cotempqa_mix",
+    "tracebench_cotempqa_during_direct",
+]
+
+
+@pytest.mark.e2e
+@needs_cotempqa
+def test_lm_eval_gold_and_perturbed() -> None:
+    meta: dict[str, object] = {"cotempqa": {"data_path": str(COTEMPQA_DIR)}}
+    gold = lm_eval_results("tracebench-gold", COTEMPQA_TASKS, meta)
+    for task in ("tracebench_cotempqa", "tracebench_cotempqa_mix"):
+        for name in ("answer_acc", "answer_f1", "label_acc", "facts_exact", "trace_acc", "trace_acc_paper"):
+            assert gold[task][f"{name},none"] == 1.0, (task, name)
+        assert gold[task]["tb_record,none"] == 4
+    for task in ("tracebench_cotempqa_direct", "tracebench_cotempqa_during_direct"):
+        assert (gold[task]["answer_acc,none"], gold[task]["answer_f1,none"]) == (1.0, 1.0)
+    pert = lm_eval_results("tracebench-perturbed", COTEMPQA_TASKS[:1], meta)["tracebench_cotempqa"]
+    assert (pert["answer_acc,none"], pert["answer_only,none"], pert["mismatch_rate,none"]) == (1.0, 1.0, 1.0)
+    assert (pert["trace_acc,none"], pert["trace_acc_paper,none"], pert["label_acc,none"]) == (0.0, 0.0, 0.0)

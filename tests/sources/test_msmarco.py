@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import REPO
 
 from tracebench import get_source, render, score_sample
 from tracebench.schemas import RecordError
@@ -304,3 +305,51 @@ def test_gold_trace_scores_perfectly(marco: Path) -> None:
         assert s.metrics["rouge_l"] == pytest.approx(1.0)
         assert s.metrics["bleu_1"] == pytest.approx(1.0)
         assert s.metrics["trace_acc"] == 1.0
+
+
+# --------------------------------------------------------------------------------- lm-eval end to end
+
+
+def lm_eval_results(model: str, tasks: list[str], metadata: dict[str, object], limit: int = 4) -> dict[str, Any]:
+    """In-process lm-eval run of tracebench's task folder (no built-in tasks indexed)."""
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import TaskManager
+
+    from tracebench.harness.reference import register_models
+
+    register_models()
+    manager = TaskManager(include_defaults=False, include_path=str(REPO / "tasks"), metadata=metadata)  # type: ignore[arg-type]
+    return simple_evaluate(model=model, tasks=tasks, limit=limit, task_manager=manager)["results"]  # type: ignore[index]
+
+
+def every_type_rows(first_id: int, n: int) -> list[dict[str, Any]]:
+    """``n`` answerable rows, query types in turn, one selected passage each."""
+    return [
+        row(
+            first_id + i,
+            mm.LABELS[i % len(mm.LABELS)],
+            [f"answer number {first_id + i}"],
+            [0, 1],
+            texts=[f"unrelated text {first_id + i}", f"the answer number {first_id + i} is here"],
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.e2e
+def test_lm_eval_gold_and_perturbed(tmp_path: Path) -> None:
+    root = tmp_path / "ms_marco"
+    mm.write_hub_parquet(root / "v2.1" / "train-00000-of-00001.parquet", every_type_rows(0, 10))
+    mm.write_hub_parquet(root / "v2.1" / "validation-00000-of-00001.parquet", every_type_rows(1000, 10))
+    meta: dict[str, object] = {"msmarco": {"data_path": str(root)}}
+    tasks = ["tracebench_msmarco", "tracebench_msmarco_direct", "tracebench_msmarco_person"]
+    gold = lm_eval_results("tracebench-gold", tasks, meta)
+    for name in ("answer_acc", "rouge_l", "label_acc", "facts_exact", "trace_acc", "trace_acc_paper"):
+        assert gold["tracebench_msmarco"][f"{name},none"] == 1.0, name
+    # BLEU-1 of an exact answer: (m + 1e-15) / (m + 1e-9) with m = 3 tokens ("answer number N") ~ 1 - 3.3e-10.
+    assert gold["tracebench_msmarco"]["bleu_1,none"] == pytest.approx(1.0, abs=1e-9)
+    assert gold["tracebench_msmarco_direct"]["answer_acc,none"] == 1.0
+    assert gold["tracebench_msmarco_person"]["tb_record,none"] == 2  # 2 PERSON rows in validation
+    pert = lm_eval_results("tracebench-perturbed", tasks[:1], meta)["tracebench_msmarco"]
+    assert (pert["answer_acc,none"], pert["rouge_l,none"], pert["answer_only,none"]) == (1.0, 1.0, 1.0)
+    assert (pert["trace_acc,none"], pert["label_acc,none"], pert["facts_exact,none"]) == (0.0, 0.0, 0.0)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 import pytest
+from conftest import REPO
 
 from tracebench import Problem, Step, get_source, render, score_sample
 from tracebench.scoring import cotempqa as cm
@@ -153,3 +155,37 @@ def test_registered_and_iter_all() -> None:
     assert spec.labels == tl.LABELS and spec.categories == tl.LABELS
     every = list(spec.iter_all(size=3))
     assert [p.id for p in every] == [f"synth_timeline/{s}/0000{i}" for s in ("test", "train") for i in range(3)]
+
+
+# --------------------------------------------------------------------------------- lm-eval end to end
+
+
+def lm_eval_results(model: str, tasks: list[str], metadata: dict[str, object], limit: int = 4) -> dict[str, Any]:
+    """In-process lm-eval run of tracebench's task folder (no built-in tasks indexed)."""
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import TaskManager
+
+    from tracebench.harness.reference import register_models
+
+    register_models()
+    manager = TaskManager(include_defaults=False, include_path=str(REPO / "tasks"), metadata=metadata)  # type: ignore[arg-type]
+    return simple_evaluate(model=model, tasks=tasks, limit=limit, task_manager=manager)["results"]  # type: ignore[index]
+
+
+TIMELINE_TASKS = ["tracebench_synth_timeline", "tracebench_synth_timeline_direct"]
+
+
+@pytest.mark.e2e
+def test_lm_eval_gold_and_perturbed() -> None:
+    meta: dict[str, object] = {"synth_timeline": {"size": 12}}
+    gold = lm_eval_results("tracebench-gold", TIMELINE_TASKS, meta)
+    trace = gold["tracebench_synth_timeline"]
+    for name in ("answer_acc", "answer_f1", "label_acc", "facts_exact", "facts_f1", "trace_acc", "trace_acc_paper"):
+        assert trace[f"{name},none"] == 1.0, name
+    assert trace["mismatch_rate,none"] == 0.0 and trace["tb_record,none"] == 4
+    assert gold["tracebench_synth_timeline_direct"]["answer_acc,none"] == 1.0
+    assert gold["tracebench_synth_timeline_direct"]["answer_f1,none"] == 1.0
+    # Perturbed: wrong label and facts, right answer -> every sample is "answer_only".
+    pert = lm_eval_results("tracebench-perturbed", TIMELINE_TASKS[:1], meta)["tracebench_synth_timeline"]
+    assert (pert["answer_acc,none"], pert["answer_f1,none"], pert["answer_only,none"]) == (1.0, 1.0, 1.0)
+    assert (pert["trace_acc,none"], pert["label_acc,none"], pert["facts_exact,none"]) == (0.0, 0.0, 0.0)
