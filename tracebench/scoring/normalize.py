@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from functools import lru_cache
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
@@ -24,11 +25,13 @@ def normalize_answer(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_fact(text: str) -> str:
     """Normalise a context sentence for exact fact comparison.
 
     Case and white space are folded and one trailing full stop is dropped; every other character must
-    match, so a paraphrase is not the fact.
+    match, so a paraphrase is not the fact. Cached: a problem's gold facts are normalised several times
+    per sample (each profile's verdict and the overlap scores).
 
     Args:
         text: A sentence as written by the model or the dataset.

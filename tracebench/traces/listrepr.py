@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 _QUOTES = "'\"\u2018\u2019\u201c\u201d"
 _CLOSE = {
@@ -17,6 +18,16 @@ _CLOSE = {
     "\u201c": '"\u201d',
     "\u201d": '"\u201d',
 }
+
+
+# Fast path: a list of plain quoted strings (no backslash, no line break, no NUL inside an item). Such a
+# literal evaluates to the items verbatim, so ``ast.literal_eval`` (a compile per call) is not needed.
+_PLAIN_ITEM = r"""(?:'[^'\\\n\r\x00]*'|"[^"\\\n\r\x00]*")"""
+_SP = r"[ \t\f\r\n]*"  # white space Python accepts between tokens inside brackets
+_PLAIN_LIST = re.compile(
+    r"\[" + _SP + "(?:" + _PLAIN_ITEM + _SP + "(?:," + _SP + _PLAIN_ITEM + _SP + ")*(?:," + _SP + r")?)?\]"
+)
+_PLAIN_ITEMS = re.compile(_PLAIN_ITEM)
 
 
 def parse_list_repr(text: str) -> tuple[list[str], int] | None:
@@ -32,6 +43,9 @@ def parse_list_repr(text: str) -> tuple[list[str], int] | None:
     start = len(text) - len(text.lstrip())
     if start >= len(text) or text[start] != "[":
         return None
+    plain = _PLAIN_LIST.match(text, start)
+    if plain is not None:
+        return [item[1:-1] for item in _PLAIN_ITEMS.findall(plain.group())], plain.end()
     close = _matching_bracket(text, start)
     if close is not None:
         try:
