@@ -215,7 +215,7 @@ def _iter_light(path: Path, batch_rows: int) -> Iterator[tuple[str | None, list[
 
     pf = pq.ParquetFile(path)
     _check_columns(path, pf.schema_arrow.names)
-    for batch in pf.iter_batches(batch_size=batch_rows, columns=["query_type", "answers", "passages"]):
+    for batch in pf.iter_batches(batch_size=batch_rows, columns=["query_type", "answers", "passages.is_selected"]):
         types = batch.column("query_type").to_pylist()
         answers = batch.column("answers").to_pylist()
         selected = batch.column("passages").field("is_selected").to_pylist()
@@ -223,24 +223,33 @@ def _iter_light(path: Path, batch_rows: int) -> Iterator[tuple[str | None, list[
 
 
 def _iter_rows(path: Path, positions: set[int] | None, batch_rows: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(row position, row dict)`` for the rows at ``positions`` (all rows when ``None``)."""
+    """Yield ``(row position, row dict)`` for the rows at ``positions`` (all rows when ``None``).
+
+    Only the parquet row groups that hold a wanted row are read.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path)
     _check_columns(path, pf.schema_arrow.names)
-    start = 0
-    for batch in pf.iter_batches(batch_size=batch_rows, columns=list(COLUMNS)):
-        n = batch.num_rows
-        if positions is None:
-            take = list(range(n))
-        else:
-            take = [p - start for p in range(start, start + n) if p in positions]
-        if take:
-            sub = batch.take(pa.array(take, type=pa.int64()))
-            for offset, row in zip(take, sub.to_pylist(), strict=True):
-                yield start + offset, row
-        start += n
+    offset = 0
+    for rg in range(pf.metadata.num_row_groups):
+        n_rg = pf.metadata.row_group(rg).num_rows
+        first, offset = offset, offset + n_rg
+        if positions is not None and not any(first <= p < offset for p in positions):
+            continue
+        start = first
+        for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[rg], columns=list(COLUMNS)):
+            n = batch.num_rows
+            if positions is None:
+                take = list(range(n))
+            else:
+                take = [p - start for p in range(start, start + n) if p in positions]
+            if take:
+                sub = batch.take(pa.array(take, type=pa.int64()))
+                for i, row in zip(take, sub.to_pylist(), strict=True):
+                    yield start + i, row
+            start += n
 
 
 def hub_schema() -> Any:
