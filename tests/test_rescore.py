@@ -29,7 +29,7 @@ from tracebench.rescore import (
     write_outputs,
 )
 from tracebench.schemas import RecordError, validate
-from tracebench.sources import SourceSpec, register_source
+from tracebench.sources import SourceSpec, get_source, register_source
 
 TOY = "rescore_toy"
 LABELS = ("location", "objects", "yes-no")
@@ -430,6 +430,44 @@ def _independent_counts(path: Path) -> Counter[str]:
     return counts
 
 
+@pytest.fixture(scope="module")
+def babi_all() -> list[Problem]:
+    """Every bAbI ``en`` problem (read once for the module; what ``rescore`` searches by default)."""
+    return list(get_source("babi").iter_all(data_path=str(BABI_ARCHIVE)))
+
+
+@needs_babi
+@needs_paper_outputs
+@pytest.mark.shared_data
+def test_real_cli_command_line(tmp_path: Path) -> None:
+    """The documented command line, on one real file."""
+    name = "Qwen3-1.7B-sft-adapter-reasoning-facts-perturbed_default"
+    argv = [
+        "rescore",
+        "--source",
+        "babi",
+        "--data",
+        str(BABI_ARCHIVE),
+        "--generations",
+        str(PAPER_OUTPUTS / f"{name}.jsonl"),
+        "--prediction-field",
+        "prediction",
+        "--question-field",
+        "question",
+        "--context-field",
+        "passage",
+        "--profile",
+        "strict",
+        "--out",
+        str(tmp_path),
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["n"] == 376 and metrics["join"]["unmatched"] == 0 and metrics["trace_acc"] == 0.0
+    assert len((tmp_path / "samples.jsonl").read_text().splitlines()) == 376
+
+
 @needs_babi
 @needs_paper_outputs
 @pytest.mark.shared_data
@@ -446,10 +484,10 @@ def _independent_counts(path: Path) -> Counter[str]:
         ("Llama-3.2-1B-Instruct-sft-adapter_default", {1: "answer_only"}),
     ],
 )
-def test_real_paper_outputs(tmp_path: Path, name: str, hand: dict[int, str]) -> None:
+def test_real_paper_outputs(babi_all: list[Problem], name: str, hand: dict[int, str]) -> None:
     path = PAPER_OUTPUTS / f"{name}.jsonl"
     fields = FieldNames(prediction="prediction", question="question", context="passage", gold="gold")
-    result = rescore(path, "babi", source_options={"data_path": str(BABI_ARCHIVE)}, fields=fields)
+    result = rescore(path, "babi", fields=fields, problems=babi_all)
     m = result.metrics
     assert m["n"] == 376
     assert m["join"]["matched"] == 376 and m["join"]["unmatched"] == 0
