@@ -125,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"tracebench rescore: error: {message}", file=sys.stderr)
         return 2
-    _print_summary(Console(), result.metrics, result.unmatched, paths)
+    ambiguous = [r for r in result.records if r["join"]["status"] == "ambiguous"]
+    _print_summary(Console(), result.metrics, result.unmatched, ambiguous, paths)
     if args.fail_on_unmatched and result.unmatched:
         return 1
     return 0
@@ -140,7 +141,11 @@ def _fmt(value: Any) -> str:
 
 
 def _print_summary(
-    console: Any, metrics: dict[str, Any], unmatched: list[dict[str, Any]], paths: dict[str, Any]
+    console: Any,
+    metrics: dict[str, Any],
+    unmatched: list[dict[str, Any]],
+    ambiguous: list[dict[str, Any]],
+    paths: dict[str, Any],
 ) -> None:
     from rich.table import Table
 
@@ -169,4 +174,12 @@ def _print_summary(
         console.print(f"[yellow]unmatched[/yellow] line {row['line']}: {row['question']!r}: {row['reason']}")
     if len(unmatched) > _MAX_UNMATCHED_SHOWN:
         console.print(f"... and {len(unmatched) - _MAX_UNMATCHED_SHOWN} more in {paths['unmatched']}")
+    for rec in ambiguous[:_MAX_UNMATCHED_SHOWN]:
+        console.print(
+            f"[yellow]ambiguous[/yellow] line {rec['line']}: scored against {rec['id']} (first of "
+            + ", ".join(rec["join"]["candidates"])
+            + ")"
+        )
+    if len(ambiguous) > _MAX_UNMATCHED_SHOWN:
+        console.print(f"... and {len(ambiguous) - _MAX_UNMATCHED_SHOWN} more (join.status in {paths['samples']})")
     console.print(f"wrote {paths['metrics']}, {paths['samples']}, {paths['unmatched']}")
