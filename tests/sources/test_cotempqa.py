@@ -339,3 +339,22 @@ def test_lm_eval_gold_and_perturbed() -> None:
     pert = lm_eval_results("tracebench-perturbed", COTEMPQA_TASKS[:1], meta)["tracebench_cotempqa"]
     assert (pert["answer_acc,none"], pert["answer_only,none"], pert["mismatch_rate,none"]) == (1.0, 1.0, 1.0)
     assert (pert["trace_acc,none"], pert["trace_acc_paper,none"], pert["label_acc,none"]) == (0.0, 0.0, 0.0)
+
+
+@needs_cotempqa
+def test_rescore_joins_generations_with_facts_and_question(tmp_path: Path) -> None:
+    from tracebench.rescore import FieldNames, rescore
+
+    problems = ct.load("test", data_path=COTEMPQA_DIR)[:6]
+    rows = [{"question": p.question, "facts": list(p.context), "prediction": render(p)} for p in problems[:5]]
+    rows.append({"question": problems[5].question, "facts": list(problems[5].context), "prediction": "<answer>x"})
+    path = tmp_path / "gen.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = rescore(
+        path, "cotempqa", source_options={"data_path": str(COTEMPQA_DIR)}, fields=FieldNames(context="facts")
+    )
+    assert [r["id"] for r in result.records] == [p.id for p in problems]
+    assert result.unmatched == []
+    # 5 gold outputs + 1 wrong answer with no trace: answer_acc = 5/6, trace_acc = 5/6.
+    assert result.metrics["answer_acc"] == pytest.approx(5 / 6)
+    assert result.metrics["trace_acc"] == pytest.approx(5 / 6)

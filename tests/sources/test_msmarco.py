@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -353,3 +354,16 @@ def test_lm_eval_gold_and_perturbed(tmp_path: Path) -> None:
     pert = lm_eval_results("tracebench-perturbed", tasks[:1], meta)["tracebench_msmarco"]
     assert (pert["answer_acc,none"], pert["rouge_l,none"], pert["answer_only,none"]) == (1.0, 1.0, 1.0)
     assert (pert["trace_acc,none"], pert["label_acc,none"], pert["facts_exact,none"]) == (0.0, 0.0, 0.0)
+
+
+def test_rescore_joins_generations_on_passages_and_query(marco: Path, tmp_path: Path) -> None:
+    from tracebench.rescore import FieldNames, rescore
+
+    problems = mm.load("test", data_path=marco)
+    rows = [{"query": p.question, "passages": list(p.context), "out": render(p)} for p in problems]
+    path = tmp_path / "gen.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    fields = FieldNames(prediction="out", question="query", context="passages")
+    result = rescore(path, "msmarco", source_options={"data_path": str(marco)}, fields=fields)
+    assert [r["id"] for r in result.records] == [p.id for p in problems]
+    assert result.metrics["answer_acc"] == 1.0 and result.metrics["trace_acc"] == 1.0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -189,3 +191,15 @@ def test_lm_eval_gold_and_perturbed() -> None:
     pert = lm_eval_results("tracebench-perturbed", TIMELINE_TASKS[:1], meta)["tracebench_synth_timeline"]
     assert (pert["answer_acc,none"], pert["answer_f1,none"], pert["answer_only,none"]) == (1.0, 1.0, 1.0)
     assert (pert["trace_acc,none"], pert["label_acc,none"], pert["facts_exact,none"]) == (0.0, 0.0, 0.0)
+
+
+def test_rescore_joins_generations(tmp_path: Path) -> None:
+    from tracebench.rescore import rescore
+
+    problems = tl.load("test", size=4)
+    rows = [{"question": p.question, "context": list(p.context), "prediction": render(p)} for p in problems]
+    path = tmp_path / "gen.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = rescore(path, "synth_timeline", source_options={"size": 4})
+    assert [r["id"] for r in result.records] == [p.id for p in problems]
+    assert result.metrics["answer_acc"] == 1.0 and result.metrics["trace_acc"] == 1.0
