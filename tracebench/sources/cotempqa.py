@@ -38,24 +38,30 @@ Decomposition (one Problem per item):
     * ``id``: ``cotempqa/<relation>/<index>``.
 
 Ambiguities of the study's rule, and what tracebench decides (counts over the 2,271 local items: equal 436,
-overlap 653, during 619, mix 563; 3,413 gold answers):
-    * An answer string inside an unrelated or longer entity ("Republican Party" inside "Catalan Republican
-      Party", "Red" inside "Red Electoral Alliance", "Australian Labor Party" inside "Australian Labor Party
-      (South Australian Branch)"): such a fact is NOT gold (exact entity match). The study's substring rule
-      adds at least one such fact in 82 items (equal 10, overlap 12, during 23, mix 37).
-    * A fact naming the question's own event (the anchor fact, e.g. the "(South Australian Branch)" fact
-      above): not gold unless it states an answer in its answer slot; the substring rule counts 42 anchor
-      facts as gold.
+overlap 653, during 619, mix 563; 3,413 gold answer strings). The substring rule marks 119 facts gold that the
+entity rule does not, in 82 items (equal 10, overlap 12, during 23, mix 37); the entity rule never adds a fact
+the substring rule lacks. By case:
+    * An answer string inside a longer or unrelated entity ("Republican Party" inside "Catalan Republican
+      Party", "Red" inside "Red Electoral Alliance"): NOT gold (exact entity match). 35 facts. (No gold
+      answer is a bare "bishop"; the "titular bishop" / "auxiliary bishop" kind of case is handled the same
+      way: "titular bishop" is gold only for the answer "titular bishop".)
+    * A fact naming the question's own event (the anchor fact, e.g. "... member of the Australian Labor Party
+      (South Australian Branch)" when the question is about that membership and an answer is "Australian
+      Labor Party"): NOT gold unless its answer slot equals an answer. 28 facts.
+    * Two-person items (``S2_R1_O2`` / ``S2_R2_O2``): a fact of the anchor person (named first in the
+      question) whose object equals the answer ("Benoit Mandelbrot attended University of Paris" when the
+      question asks where Marie-Louise Dubreil-Jacotin worked): NOT gold. 56 facts.
     * Answers that are substrings of one another (13 answers, e.g. "University of California" and
       "University of California, Santa Cruz"): each answer keeps only the facts whose entity equals it.
-    * One answer stated by several facts (the same membership at two times, 6 answers): all of them are gold,
-      as in the study (the retrieval step cannot tell which interval the question needs without temporal
-      reasoning).
-    * An answer that matches no fact's answer slot (0 of 3,413 answers with the entity rule; 0 with the
-      substring rule): the substring rule is used for that answer; if it still finds nothing the answer has
-      no gold fact and ``meta["unsupported_answers"]`` lists it.
-    * A repeated gold answer (1 item, overlap 480): answers are de-duplicated.
-    * ``equal``/``overlap``/``during``/``mix`` as label: the file the item comes from.
+    * One answer stated by several facts of the asked person (the same membership at two times; 6 answers):
+      all of them are gold, as in the study (which interval the question needs is temporal reasoning, not
+      retrieval).
+    * An answer that matches no fact's answer slot (0 of 3,413 with the entity rule; 0 with the substring
+      rule): the substring rule is used for that answer; if it still finds nothing the answer has no gold fact
+      and ``meta["unsupported_answers"]`` lists it.
+    * A repeated gold answer (1 item, overlap 480): answers are de-duplicated (3,412 remain).
+    * Answers that also occur in their own question (21; 22 case-folded): a matter for the answer metric,
+      see :mod:`tracebench.scoring.cotempqa`.
     Every decision is tested in ``tests/sources/test_cotempqa.py``.
 
 Split (the study's): per relation, ``numpy.random.RandomState(seed).permutation(n)[:round(0.2 * n)]`` picks
