@@ -97,6 +97,7 @@ def test_ambiguity_counts_entity_vs_study_rule() -> None:
     paper = ct.load("all", data_path=COTEMPQA_DIR, fact_rule="paper")
     differ = Counter(e.label for e, s in zip(entity, paper, strict=True) if set(e.facts) != set(s.facts))
     assert differ == {"equal": 10, "overlap": 12, "during": 23, "mix": 37}
+    assert sum(len(set(s.facts) - set(e.facts)) for e, s in zip(entity, paper, strict=True)) == 119
     # The entity rule only ever removes facts the substring rule added.
     assert all(set(e.facts) <= set(s.facts) for e, s in zip(entity, paper, strict=True))
     assert not any("unsupported_answers" in p.meta for p in entity)
