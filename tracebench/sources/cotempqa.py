@@ -221,7 +221,7 @@ def data_files(
         folder = locate_data(
             SOURCE,
             ENV_VAR,
-            ("CotempQA", "data"),
+            ("cotempqa", "CotempQA", "data"),
             explicit=explicit,
             what="the CoTempQA files (equal.json, overlap.json, during.json, mix.json)",
             accept=_is_data_folder,
@@ -229,7 +229,7 @@ def data_files(
     except DataNotFoundError as exc:
         if hub_offline():
             raise DataNotFoundError(
-                f"{exc} The hub copy ({HUB_ID}) was not tried: the hub is switched off "
+                f"{exc} {_how_to_point()} The hub copy ({HUB_ID}) was not tried: the hub is switched off "
                 "(HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)."
             ) from None
         out: dict[str, Path] = {}

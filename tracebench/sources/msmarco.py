@@ -181,7 +181,7 @@ def split_files(
     except DataNotFoundError as exc:
         if hub_offline():
             raise DataNotFoundError(
-                f"{exc} The hub copy ({HUB_ID}) was not tried: the hub is switched off "
+                f"{exc} {_how_to_point(config)} The hub copy ({HUB_ID}) was not tried: the hub is switched off "
                 "(HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)."
             ) from None
         try:
