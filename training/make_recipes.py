@@ -60,9 +60,11 @@ def recipe(student: str, source: str, regime: str) -> dict[str, object]:
     }
 
 
-def main() -> None:
-    """Write every recipe of the grid."""
-    out = Path(__file__).resolve().parent / "recipes"
+RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
+
+
+def main(out: Path = RECIPES_DIR) -> None:
+    """Write every recipe of the grid into ``out``."""
     for student in STUDENTS:
         for source in SOURCES:
             for regime in REGIMES:
