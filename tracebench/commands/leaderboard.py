@@ -9,6 +9,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -37,6 +38,9 @@ def register(subparsers: Any) -> None:
         default=[],
         metavar="MODEL@DATE_ID",
         help="use this run of a model instead of its newest (repeatable)",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=0, help="worker processes for new entries (default 0: one per CPU, at most 8)"
     )
     p.add_argument("--no-plots", action="store_true", help="skip the matplotlib plots")
     p.add_argument("--no-cache", action="store_true", help="recompute every entry (ignore <out>/.cache)")
@@ -77,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
                 pins=pins,
                 strict=args.strict,
                 progress=lambda done, total: progress.update(bar, completed=done, total=total),
+                jobs=args.jobs if args.jobs > 0 else min(8, os.cpu_count() or 1),
             )
             progress.update(bar, description="writing outputs")
             written = write_outputs(board, args.out, plots=not args.no_plots)

@@ -119,6 +119,72 @@ def _run_ref(run: TaskRun) -> dict[str, Any]:
     }
 
 
+def compute_payload(run: TaskRun, seed: int, iters: int, drill_cap: int) -> dict[str, Any]:
+    """Compute one (model, task) entry from its files: the JSON payload stored in the cache.
+
+    Args:
+        run: The selected task run.
+        seed: The build seed.
+        iters: Bootstrap resamples.
+        drill_cap: Most drill-down samples per task.
+
+    Returns:
+        ``{"stats", "profile", "drill", "issues"}``.
+    """
+    trace = run.name.mode == "trace"
+    issues: list[Issue] = []
+    profile: SampleProfile | None = None
+    drill: list[dict[str, Any]] = []
+    if run.samples_path is not None:
+        try:
+            profile, drill = read_samples(run.samples_path, drill_cap)
+        except SamplesError as exc:
+            issues.append(Issue(f"{exc.path}:{exc.line}", exc.field, exc.reason + "; samples skipped"))
+        except OSError as exc:
+            issues.append(Issue(str(run.samples_path), "<file>", f"cannot read ({exc}); samples skipped"))
+    if profile is not None:
+        stats = stats_from_profile(profile, trace, entry_seed(seed, run.model.id, run.name.task), iters)
+        expected = run.metrics.get("n")
+        if expected is not None and int(expected) != profile.n:
+            issues.append(
+                Issue(
+                    str(run.samples_path),
+                    "tb_record",
+                    f"{profile.n} samples but the results file says n={int(expected)}; samples used",
+                )
+            )
+    else:
+        stats = stats_from_results(run.metrics, trace)
+    return {
+        "stats": stats.to_dict(),
+        "profile": profile.to_dict() if profile else None,
+        "drill": drill,
+        "issues": [i.to_dict() for i in issues],
+    }
+
+
+def _entry_from_payload(
+    run: TaskRun, payload: Mapping[str, Any]
+) -> tuple[Entry, SampleProfile | None, list[dict[str, Any]], list[Issue]]:
+    profile = SampleProfile.from_dict(payload["profile"]) if payload.get("profile") else None
+    entry = Entry(
+        model=run.model,
+        task=run.name.task,
+        source=run.name.source,
+        variant=run.name.variant,
+        stats=EntryStats.from_dict(payload["stats"]),
+        runs=[_run_ref(run)],
+    )
+    issues = [Issue(**i) for i in payload.get("issues") or []]
+    return entry, profile, list(payload.get("drill") or []), issues
+
+
+def _cache_key(run: TaskRun, cache: BuildCache, seed: int, iters: int, drill_cap: int) -> str:
+    results_sha = cache.digest(run.results_path)
+    samples_sha = cache.digest(run.samples_path) if run.samples_path else None
+    return cache.key(run.model.id, run.name.task, results_sha, samples_sha, seed, iters, drill_cap)
+
+
 def compute_entry(
     run: TaskRun, cache: BuildCache, seed: int, iters: int, drill_cap: int
 ) -> tuple[Entry, SampleProfile | None, list[dict[str, Any]], list[Issue]]:
@@ -134,58 +200,48 @@ def compute_entry(
     Returns:
         The entry, its samples profile (``None`` without usable samples), its drill-down samples and issues.
     """
-    trace = run.name.mode == "trace"
-    results_sha = cache.digest(run.results_path)
-    samples_sha = cache.digest(run.samples_path) if run.samples_path else None
-    key = cache.key(run.model.id, run.name.task, results_sha, samples_sha, seed, iters, drill_cap)
-    issues: list[Issue] = []
-    hit = cache.get(key)
-    if hit is not None:
-        stats = EntryStats.from_dict(hit["stats"])
-        profile = SampleProfile.from_dict(hit["profile"]) if hit.get("profile") else None
-        drill = list(hit.get("drill") or [])
-        issues = [Issue(**i) for i in hit.get("issues") or []]
+    key = _cache_key(run, cache, seed, iters, drill_cap)
+    payload = cache.get(key)
+    if payload is None:
+        payload = compute_payload(run, seed, iters, drill_cap)
+        cache.put(key, payload)
+    return _entry_from_payload(run, payload)
+
+
+def _compute_all(
+    runs: Sequence[TaskRun],
+    cache: BuildCache,
+    seed: int,
+    iters: int,
+    drill_cap: int,
+    jobs: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[dict[str, Any]]:
+    keys = [_cache_key(run, cache, seed, iters, drill_cap) for run in runs]
+    payloads: list[dict[str, Any] | None] = [cache.get(k) for k in keys]
+    todo = [i for i, p in enumerate(payloads) if p is None]
+    done = len(runs) - len(todo)
+    if progress:
+        progress(done, len(runs))
+    if jobs > 1 and len(todo) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+            futures = [(i, pool.submit(compute_payload, runs[i], seed, iters, drill_cap)) for i in todo]
+            for i, fut in futures:
+                payloads[i] = fut.result()
+                done += 1
+                if progress:
+                    progress(done, len(runs))
     else:
-        profile = None
-        drill = []
-        if run.samples_path is not None:
-            try:
-                profile, drill = read_samples(run.samples_path, drill_cap)
-            except SamplesError as exc:
-                issues.append(Issue(f"{exc.path}:{exc.line}", exc.field, exc.reason + "; samples skipped"))
-            except OSError as exc:
-                issues.append(Issue(str(run.samples_path), "<file>", f"cannot read ({exc}); samples skipped"))
-        if profile is not None:
-            stats = stats_from_profile(profile, trace, entry_seed(seed, run.model.id, run.name.task), iters)
-            expected = run.metrics.get("n")
-            if expected is not None and int(expected) != profile.n:
-                issues.append(
-                    Issue(
-                        str(run.samples_path),
-                        "tb_record",
-                        f"{profile.n} samples but the results file says n={int(expected)}; samples used",
-                    )
-                )
-        else:
-            stats = stats_from_results(run.metrics, trace)
-        cache.put(
-            key,
-            {
-                "stats": stats.to_dict(),
-                "profile": profile.to_dict() if profile else None,
-                "drill": drill,
-                "issues": [i.to_dict() for i in issues],
-            },
-        )
-    entry = Entry(
-        model=run.model,
-        task=run.name.task,
-        source=run.name.source,
-        variant=run.name.variant,
-        stats=stats,
-        runs=[_run_ref(run)],
-    )
-    return entry, profile, drill, issues
+        for i in todo:
+            payloads[i] = compute_payload(runs[i], seed, iters, drill_cap)
+            done += 1
+            if progress:
+                progress(done, len(runs))
+    for i in todo:
+        cache.put(keys[i], payloads[i])  # type: ignore[arg-type]
+    return [p for p in payloads if p is not None]
 
 
 def _sort_key(name: str) -> Callable[[Entry], tuple[int, float, str]]:
@@ -255,6 +311,7 @@ def build(
     strict: bool = False,
     use_cache: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
 ) -> Leaderboard:
     """Ingest runs and compute the leaderboard (no files written except the cache).
 
@@ -269,6 +326,7 @@ def build(
         strict: Raise on any issue instead of skipping.
         use_cache: Use ``<out>/.cache``.
         progress: Called with ``(done, total)`` after each entry.
+        jobs: Worker processes for entries not in the cache (1: in this process).
 
     Returns:
         The :class:`Leaderboard`.
@@ -285,15 +343,14 @@ def build(
     entries: list[Entry] = []
     profiles: dict[str, dict[str, SampleProfile | None]] = {}
     drill: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for i, run in enumerate(found.runs, start=1):
-        entry, profile, samples, entry_issues = compute_entry(run, cache, seed, iters, drill_cap)
+    payloads = _compute_all(found.runs, cache, seed, iters, drill_cap, jobs, progress)
+    for run, payload in zip(found.runs, payloads, strict=True):
+        entry, profile, samples, entry_issues = _entry_from_payload(run, payload)
         entries.append(entry)
         profiles.setdefault(run.model.id, {})[run.name.task] = profile
         if samples:
             drill[(run.model.id, run.name.task)] = samples
         issues.extend(entry_issues)
-        if progress:
-            progress(i, len(found.runs))
     if strict and issues:
         raise LeaderboardError("invalid input (--strict):\n" + "\n".join(f"  {i}" for i in issues))
     if not entries:

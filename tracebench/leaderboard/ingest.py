@@ -118,12 +118,19 @@ def model_key(config: Mapping[str, Any]) -> ModelKey:
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    h = hashlib.sha256()
+    """Digest of a file's bytes: ``xxh3_128:<hex>`` (xxhash, a dependency of datasets) or ``sha256:<hex>``."""
+    try:
+        import xxhash
+
+        h: Any = xxhash.xxh3_128()
+        name = "xxh3_128"
+    except ImportError:  # pragma: no cover - xxhash comes with datasets
+        h = hashlib.sha256()
+        name = "sha256"
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+        for block in iter(lambda: handle.read(1 << 22), b""):
             h.update(block)
-    return h.hexdigest()
+    return f"{name}:{h.hexdigest()}"
 
 
 @dataclass(frozen=True)

@@ -65,14 +65,32 @@ def render_plots(board: Leaderboard) -> dict[str, bytes]:
 def _scatter(plt: Any, rows: list[Entry], board: Leaderboard) -> Any:
     fig, ax = plt.subplots(figsize=(6.4, 5.2))
     pts = [e for e in rows if not math.isnan(e.value("trace_acc")) and not math.isnan(e.value("answer_acc"))]
-    for e in pts:
-        x, y = e.value("trace_acc"), e.value("answer_acc")
-        xl, xh = e.stats.ci.get("trace_acc", (math.nan, math.nan))
-        yl, yh = e.stats.ci.get("answer_acc", (math.nan, math.nan))
-        xerr = None if math.isnan(xl) else [[max(x - xl, 0.0)], [max(xh - x, 0.0)]]
-        yerr = None if math.isnan(yl) else [[max(y - yl, 0.0)], [max(yh - y, 0.0)]]
-        ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="o", ms=4, color="#2457c5", ecolor="#9fb3df", lw=1, capsize=2)
-        if len(pts) <= MAX_LABELLED:
+    xs = [e.value("trace_acc") for e in pts]
+    ys = [e.value("answer_acc") for e in pts]
+
+    def err(name: str, vals: list[float]) -> list[list[float]]:
+        lo = [v - e.stats.ci.get(name, (v, v))[0] for e, v in zip(pts, vals, strict=True)]
+        hi = [e.stats.ci.get(name, (v, v))[1] - v for e, v in zip(pts, vals, strict=True)]
+        return [
+            [0.0 if math.isnan(x) else max(x, 0.0) for x in lo],
+            [0.0 if math.isnan(x) else max(x, 0.0) for x in hi],
+        ]
+
+    if pts:
+        ax.errorbar(
+            xs,
+            ys,
+            xerr=err("trace_acc", xs),
+            yerr=err("answer_acc", ys),
+            fmt="o",
+            ms=4,
+            color="#2457c5",
+            ecolor="#9fb3df",
+            lw=1,
+            capsize=2,
+        )
+    if len(pts) <= MAX_LABELLED:
+        for e, x, y in zip(pts, xs, ys, strict=True):
             ax.annotate(_label(e.model.id, 28), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.plot([0, 1], [0, 1], ls="--", lw=0.8, color="#999999")
     ax.set_xlim(-0.03, 1.03)

@@ -13,7 +13,6 @@ against the harness's JSON Schema ``lm_eval_sample.schema.json`` when that schem
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,14 +120,6 @@ def problem_of(doc: Any) -> Mapping[str, Any] | None:
     return None
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
-        return float(value)
-    return None
-
-
 def _output_text(line: Mapping[str, Any]) -> str:
     for key in ("filtered_resps", "resps"):
         value = line.get(key)
@@ -180,21 +171,25 @@ def drill_record(line: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str
     }
 
 
-def _check(path: str, number: int, line: Any) -> Mapping[str, Any]:
-    if not isinstance(line, Mapping):
+def _check(path: str, number: int, line: Any) -> None:
+    if type(line) is not dict:
         raise SamplesError(path, number, "<line>", "expected a JSON object")
-    if not isinstance(line.get("doc_id"), int):
+    if type(line.get("doc_id")) is not int:
         raise SamplesError(path, number, "doc_id", "missing or not an integer")
-    record = line.get("tb_record")
-    if not isinstance(record, Mapping):
+    if type(line.get("tb_record")) is not dict:
         raise SamplesError(path, number, "tb_record", "missing or not an object: not a tracebench samples file?")
-    if not isinstance(record.get("answer_ok"), bool):
+
+
+def _check_record(path: str, number: int, record: Any) -> None:
+    if type(record) is not dict:
+        raise SamplesError(path, number, "tb_record", "missing or not an object: not a tracebench samples file?")
+    if type(record.get("answer_ok")) is not bool:
         raise SamplesError(path, number, "tb_record.answer_ok", "missing or not a boolean")
-    if record.get("trace_ok") is not None and not isinstance(record.get("trace_ok"), bool):
+    trace_ok = record.get("trace_ok")
+    if trace_ok is not None and type(trace_ok) is not bool:
         raise SamplesError(path, number, "tb_record.trace_ok", "not a boolean or null")
-    if not isinstance(record.get("metrics"), Mapping):
+    if type(record.get("metrics")) is not dict:
         raise SamplesError(path, number, "tb_record.metrics", "missing or not an object")
-    return record
 
 
 def _validate_first(path: str, number: int, line: Any) -> None:
@@ -208,13 +203,99 @@ def _validate_first(path: str, number: int, line: Any) -> None:
         raise SamplesError(path, number, fld, text.split(": ", 1)[-1]) from exc
 
 
+_CHANCE_CACHE: dict[str, float | None] = {}
+"""``doc_hash`` (or the Problem text) -> 1/|labels| of its classification step; docs repeat across models."""
+
+
+def _chance_of(line: Mapping[str, Any]) -> float | None:
+    doc = line.get("doc")
+    key = line.get("doc_hash")
+    if not isinstance(key, str):
+        inner = doc.get("problem") if isinstance(doc, Mapping) else None
+        key = inner if isinstance(inner, str) else None
+    if key is not None and key in _CHANCE_CACHE:
+        return _CHANCE_CACHE[key]
+    value: float | None = None
+    for step in (problem_of(doc) or {}).get("steps") or []:
+        if isinstance(step, Mapping) and step.get("kind") == "classification" and step.get("labels"):
+            value = 1.0 / len(step["labels"])
+            break
+    if key is not None:
+        if len(_CHANCE_CACHE) > 200_000:
+            _CHANCE_CACHE.clear()
+        _CHANCE_CACHE[key] = value
+    return value
+
+
+ROW_FIELDS: tuple[str, ...] = CI_FIELDS[2:] + SUM_FIELDS
+"""The ``tb_record.metrics`` keys read per sample (after ``trace_ok`` and ``answer_ok``)."""
+
+
+def _clean_value(v: Any) -> float | None:
+    if v is None or isinstance(v, (str, list, dict)) or v != v:  # undefined, not a number, or nan
+        return None
+    return float(v)
+
+
+_TB_KEY = b', "tb_record": '
+_HASH_KEY = b', "doc_hash": "'
+_FILTER_KEY = b', "filter": "'
+_ID_PREFIX = b'{"doc_id": '
+
+
+def _fast_fields(raw: bytes) -> tuple[int, str, str | None, Any] | None:
+    """``(doc_id, filter, doc_hash, tb_record)`` of a line without parsing the document, or ``None``.
+
+    lm-eval writes its keys in a fixed order (``doc_id`` first, ``filter`` and ``doc_hash`` after ``doc``,
+    the per-sample metrics last, ``tb_record`` being tracebench's last one), and JSON escapes every quote
+    inside strings, so these byte patterns can only be the keys themselves. Anything unexpected returns
+    ``None`` and the caller parses the whole line.
+    """
+    if not raw.startswith(_ID_PREFIX):
+        return None
+    comma = raw.find(b",", len(_ID_PREFIX))
+    at = raw.rfind(_TB_KEY)
+    tail = raw[at + len(_TB_KEY) :].rstrip()
+    if comma < 0 or at < 0 or not tail.endswith(b"}}"):
+        return None
+    try:
+        doc_id = int(raw[len(_ID_PREFIX) : comma])
+        record = _loads(tail[:-1])
+    except ValueError:
+        return None
+    f_at = raw.rfind(_FILTER_KEY, 0, at)
+    if f_at < 0:
+        return None
+    f_end = raw.find(b'"', f_at + len(_FILTER_KEY))
+    h_at = raw.rfind(_HASH_KEY, 0, at)
+    h_end = raw.find(b'"', h_at + len(_HASH_KEY)) if h_at >= 0 else -1
+    doc_hash = raw[h_at + len(_HASH_KEY) : h_end].decode("ascii", "replace") if h_end >= 0 else None
+    return doc_id, raw[f_at + len(_FILTER_KEY) : f_end].decode("utf-8", "replace"), doc_hash, record
+
+
+def _parse_line(where: str, number: int, raw: bytes) -> dict[str, Any]:
+    try:
+        line = _loads(raw)
+    except ValueError:
+        try:  # lm-eval writes NaN (Python's json accepts it, orjson does not)
+            line = json.loads(raw)
+        except ValueError as exc:
+            raise SamplesError(where, number, "<line>", f"not valid JSON, truncated? ({exc})") from exc
+    _check(where, number, line)
+    return line
+
+
 def read_samples(path: str | Path, drill_cap: int = 50) -> tuple[SampleProfile, list[dict[str, Any]]]:
     """Read a samples file.
+
+    The first line is parsed whole and validated against the samples schema; later lines are read through
+    :func:`_fast_fields` when they have lm-eval's usual shape (whole-line parse otherwise), and the
+    drill-down samples are parsed whole at the end.
 
     Args:
         path: A ``samples_<task>_<date_id>.jsonl`` file.
         drill_cap: Most samples kept for the drill-down, taken round-robin over the quadrants in
-            ``doc_id`` order so every quadrant present is shown.
+            ``doc_id`` order so every quadrant present is shown (kept in file order).
 
     Returns:
         The :class:`SampleProfile` and the drill-down records.
@@ -223,67 +304,79 @@ def read_samples(path: str | Path, drill_cap: int = 50) -> tuple[SampleProfile, 
         SamplesError: A line is not JSON or lacks a field read (names file, line, field).
     """
     where = str(path)
-    merged: dict[tuple[float | None, ...], int] = {}
-    sums = {k: [0.0, 0.0] for k in SUM_FIELDS}
+    merged: dict[tuple[Any, ...], int] = {}
     chance = [0.0, 0.0]
-    buckets: dict[str, list[dict[str, Any]]] = {}
+    buckets: dict[str, list[tuple[int, bytes]]] = {}
     keep_filter: str | None = None
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
-            try:
-                line = _loads(raw)
-            except ValueError as exc:
-                raise SamplesError(where, number, "<line>", f"not valid JSON, truncated? ({exc})") from exc
-            if number == 1:
-                _validate_first(where, number, line)
-            record = _check(where, number, line)
-            filt = line.get("filter") if isinstance(line.get("filter"), str) else "none"
+            fast = _fast_fields(raw) if keep_filter is not None else None
+            if fast is not None and type(fast[3]) is dict and fast[2] in _CHANCE_CACHE:
+                _, filt, doc_hash, record = fast
+                c = _CHANCE_CACHE[doc_hash]  # type: ignore[index]
+            else:
+                line = _parse_line(where, number, raw)
+                if keep_filter is None:
+                    _validate_first(where, number, line)
+                record = line["tb_record"]
+                filt = line["filter"] if isinstance(line.get("filter"), str) else "none"
+                c = _chance_of(line)
+            _check_record(where, number, record)
             if keep_filter is None:
                 keep_filter = filt
             if filt != keep_filter:
                 continue
-            metrics = record["metrics"]
-            trace_ok = record.get("trace_ok")
-            row = (
-                None if trace_ok is None else float(trace_ok),
-                float(record["answer_ok"]),
-                _num(metrics.get("trace_acc")),
-                _num(metrics.get("label_acc")),
-                _num(metrics.get("parse_rate")),
-                _num(metrics.get("facts_f1")),
-            )
-            merged[row] = merged.get(row, 0) + 1
-            for k in SUM_FIELDS:
-                v = _num(metrics.get(k))
-                if v is not None:
-                    sums[k][0] += v
-                    sums[k][1] += 1
-            problem = problem_of(line.get("doc"))
-            for step in (problem or {}).get("steps") or []:
-                if isinstance(step, Mapping) and step.get("kind") == "classification" and step.get("labels"):
-                    chance[0] += 1.0 / len(step["labels"])
-                    chance[1] += 1
-                    break
+            get = record["metrics"].get
+            row = (record.get("trace_ok"), record["answer_ok"], *[get(k) for k in ROW_FIELDS])
+            try:
+                merged[row] = merged.get(row, 0) + 1
+            except TypeError:
+                raise SamplesError(where, number, "tb_record.metrics", "a metric is not a number or null") from None
+            if c is not None:
+                chance[0] += c
+                chance[1] += 1
             quad = str(record.get("quadrant") or ("answer_right" if record["answer_ok"] else "answer_wrong"))
             bucket = buckets.setdefault(quad, [])
             if len(bucket) < drill_cap:
-                bucket.append(drill_record(line, record))
+                bucket.append((number, raw))
     if not merged:
         raise SamplesError(where, 0, "<file>", "no samples")
-    keys = sorted(merged, key=_row_sort_key)
-    profile = SampleProfile(rows=[list(k) for k in keys], counts=[merged[k] for k in keys], sums=sums, chance=chance)
-    return profile, _round_robin(buckets, drill_cap)
+    drill = []
+    for number, raw in _round_robin(buckets, drill_cap):
+        line = _parse_line(where, number, raw)
+        drill.append(drill_record(line, line["tb_record"]))
+    return _profile(merged, chance), drill
 
 
-def _round_robin(buckets: dict[str, list[dict[str, Any]]], cap: int) -> list[dict[str, Any]]:
+def _profile(merged: Mapping[tuple[Any, ...], int], chance: list[float]) -> SampleProfile:
+    """Fold raw per-sample value tuples (with their counts) into a :class:`SampleProfile`."""
+    ci_rows: dict[tuple[float | None, ...], int] = {}
+    sums = {k: [0.0, 0.0] for k in SUM_FIELDS}
+    n_ci = len(CI_FIELDS) - 2
+    for raw, count in merged.items():
+        values = [_clean_value(v) for v in raw[2:]]
+        key = (None if raw[0] is None else float(raw[0]), float(raw[1]), *values[:n_ci])
+        ci_rows[key] = ci_rows.get(key, 0) + count
+        for name, v in zip(SUM_FIELDS, values[n_ci:], strict=True):
+            if v is not None:
+                sums[name][0] += v * count
+                sums[name][1] += count
+    keys = sorted(ci_rows, key=_row_sort_key)
+    return SampleProfile(rows=[list(k) for k in keys], counts=[ci_rows[k] for k in keys], sums=sums, chance=chance)
+
+
+Pick = tuple[int, bytes]
+
+
+def _round_robin(buckets: dict[str, list[Pick]], cap: int) -> list[Pick]:
     order = sorted(buckets)
-    picked: list[dict[str, Any]] = []
+    picked: list[Pick] = []
     i = 0
     while len(picked) < cap and any(i < len(buckets[q]) for q in order):
         for q in order:
             if i < len(buckets[q]) and len(picked) < cap:
                 picked.append(buckets[q][i])
         i += 1
-    return sorted(picked, key=lambda r: r["doc_id"] if isinstance(r["doc_id"], int) else 0)
+    return sorted(picked)
