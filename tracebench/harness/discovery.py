@@ -35,6 +35,8 @@ REFERENCE_MODELS: dict[str, str] = {
     "tracebench-gold": "tracebench.harness.reference:GoldLM",
     "tracebench-perturbed": "tracebench.harness.reference:PerturbedLM",
     "tracebench-garbage": "tracebench.harness.reference:GarbageLM",
+    "tracebench-follower": "tracebench.harness.intervention_models:FollowerLM",
+    "tracebench-ignorer": "tracebench.harness.intervention_models:IgnorerLM",
 }
 """lm-eval model names of the reference models -> lazy import path."""
 
