@@ -82,6 +82,10 @@ def test_sort_and_panel(site: Path, browser: Chromium) -> None:
     assert href == f"models/{model_slug('tracebench-perturbed')}.html"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = b.screenshot(ARTIFACTS / "index.png")
+    b.select("#task-select", "tracebench_synth_world_direct")  # answer-only task: answer_acc and n only
+    heads = b.evaluate("[...document.querySelectorAll('#board-head th')].map(th => th.textContent)")
+    assert heads == ["#", "model", "answer acc", "n"]
+    assert b.evaluate("document.querySelector('th[data-col=answer_acc]').getAttribute('aria-sort')") == "descending"
     assert shot.stat().st_size > 10_000
     assert b.console_errors == []
 

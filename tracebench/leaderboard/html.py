@@ -68,6 +68,7 @@ function visibleCols(){ const es = D.entries.filter(e => e.task === task);
   return cols.filter(c => !(direct && c.name !== 'answer_acc' && c.name !== 'n')); }
 function render(){
   const vc = visibleCols(); const head = document.getElementById('board-head'); head.textContent = '';
+  if (!vc.some(c => c.name === sortCol)) { sortCol = 'answer_acc'; asc = false; }
   const tr = document.createElement('tr');
   const mk = (text, cls, col) => { const th = document.createElement('th'); th.textContent = text; if (cls) th.className = cls;
     if (col) { th.dataset.col = col; th.title = 'sort by ' + col; th.addEventListener('click', () => {
