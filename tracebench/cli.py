@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tracebench.commands.train",
     "tracebench.commands.leaderboard",
     "tracebench.commands.demo",
+    "tracebench.commands.interventions",
 )
 
 
