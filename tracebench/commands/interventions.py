@@ -1,8 +1,8 @@
-"""``tracebench interventions RUN_DIR...``: the intervention report of lm-eval runs of the forced tasks.
+r"""``tracebench interventions RUN_DIR...``: the intervention report of lm-eval runs of the forced tasks.
 
 Example::
 
-    lm_eval --model hf --model_args pretrained=M --tasks 'tracebench_synth_world_forced_*' \\
+    lm_eval --model hf --model_args pretrained=M --tasks 'tracebench_synth_world_forced_*' \
         --log_samples --output_path runs/m
     tracebench interventions runs/ --json runs/interventions.json
 """
