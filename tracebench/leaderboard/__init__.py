@@ -7,6 +7,7 @@ Typical use is the command line (``tracebench leaderboard RUN_DIR... --out leade
     write_outputs(board, "leaderboard")
 """
 
+from tracebench.leaderboard import interventions as _interventions  # noqa: F401  (registers the intervention view)
 from tracebench.leaderboard.build import Entry, Leaderboard, LeaderboardError, build, model_slug, write_if_changed
 from tracebench.leaderboard.ingest import Issue, ModelKey, TaskRun, ingest, model_key, parse_model_args
 from tracebench.leaderboard.publish import write_outputs
