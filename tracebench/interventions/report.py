@@ -127,7 +127,9 @@ def summarize_runs(
     counts = dict(runs.counts)
     for iv, outs in runs.outcomes.items():
         counts.setdefault(iv, (len(outs), sum(o.answer_ok for o in outs) / len(outs) if outs else math.nan))
-    acc = {iv: _counts_estimate(*counts[iv], seed, iters, level) for iv in INTERVENTIONS if iv in counts}
+    acc: dict[str, Estimate] = {
+        iv: _counts_estimate(*counts[iv], seed, iters, level) for iv in INTERVENTIONS if iv in counts
+    }
     sens = (
         sensitivity_from_counts(*counts["gold"], *counts["corrupt"], seed=seed, iters=iters, level=level)
         if "gold" in counts and "corrupt" in counts

@@ -207,8 +207,10 @@ def summarize_outcomes(
         The :class:`InterventionSummary`.
     """
     present = [iv for iv in INTERVENTIONS if iv in outcomes]
-    acc = {iv: mean_estimate([o.answer_ok for o in outcomes[iv]], seed, iters, level) for iv in present}
-    follow = {
+    acc: dict[str, Estimate] = {
+        iv: mean_estimate([o.answer_ok for o in outcomes[iv]], seed, iters, level) for iv in present
+    }
+    follow: dict[str, Estimate] = {
         iv: mean_estimate([o.follows for o in outcomes[iv] if o.follows is not None], seed, iters, level)
         for iv in present
     }

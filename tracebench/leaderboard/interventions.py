@@ -58,7 +58,9 @@ def compute(board: Leaderboard) -> list[dict[str, Any]] | None:
     for model in sorted(found):
         by_source = found[model]
         for source in sorted(by_source):
-            accs = {iv: _acc(*by_source[source][iv]) for iv in INTERVENTIONS if iv in by_source[source]}
+            accs: dict[str, dict[str, Any]] = {
+                iv: _acc(*by_source[source][iv]) for iv in INTERVENTIONS if iv in by_source[source]
+            }
             rows.append(_row(model, source, accs, board.seed, board.iters))
         if len(by_source) > 1:
             pooled: dict[str, dict[str, Any]] = {}
