@@ -80,7 +80,7 @@ class _PostImportFinder:
             self._busy.discard(fullname)
         if spec is None or spec.loader is None:
             return None
-        spec.loader = _HookedLoader(fullname, spec.loader)
+        spec.loader = _HookedLoader(fullname, spec.loader)  # type: ignore[assignment]
         return spec
 
 
