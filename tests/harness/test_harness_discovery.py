@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import types
@@ -138,3 +139,46 @@ def test_hook_registers_models_and_tasks_in_a_fresh_interpreter() -> None:
     lines = out.splitlines()
     assert lines[0] == "GoldLM HFLM"
     assert str(FAMILY.resolve()) in lines[1:]
+
+
+@pytest.mark.e2e
+def test_wheel_in_a_fresh_venv_is_found_by_plain_lm_eval(tmp_path: Path) -> None:
+    """pip install of the built wheel into a fresh venv; plain `python -m lm_eval` (= the lm_eval script) finds the
+    tasks and the reference models with no --include_path. Offline: the venv reuses this environment's
+    site-packages for the dependencies (a path line, whose own .pth files are not run)."""
+    import shutil
+    import sysconfig
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
+        if (REPO / name).exists():
+            shutil.copy(REPO / name, src / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(REPO / "tracebench", src / "tracebench", ignore=ignore)
+    shutil.copytree(REPO / "tasks", src / "tasks", ignore=ignore)
+    pip = [sys.executable, "-m", "pip"]
+    subprocess.run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", str(src), "-w",
+                    str(tmp_path / "dist")], check=True, capture_output=True, cwd=tmp_path)  # fmt: skip
+    wheel = next((tmp_path / "dist").glob("tracebench-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    Path(purelib, "_reuse_dev_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([*pip, "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheel)],
+                   check=True, capture_output=True)  # fmt: skip
+    assert Path(purelib, "tracebench-lm-eval.pth").is_file()
+    assert Path(purelib, "tracebench", "tasks", "tracebench", "synth_world", "tracebench_synth_world.yaml").is_file()
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [str(python), "-m", "lm_eval", "--model", "tracebench-gold", "--tasks", "tracebench_synth_world",
+         "--limit", "2", "--metadata", '{"size": 4}', "--output_path", str(out)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    results = json.loads(next(out.rglob("results_*.json")).read_text())
+    assert results["results"]["tracebench_synth_world"]["trace_acc,none"] == 1.0
+    source = results["configs"]["tracebench_synth_world"]["metadata"]["config_source"]
+    assert source.startswith(purelib), source  # the YAML shipped in the wheel, not the checkout's
