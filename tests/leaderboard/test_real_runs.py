@@ -34,7 +34,13 @@ def value(board: Leaderboard, model: str, task: str, name: str) -> float:
 
 def test_models_keyed_by_model_args(board: Leaderboard) -> None:
     ids = {m.id for m in board.models}
-    assert {"tracebench-gold", "tracebench-perturbed", "tracebench-garbage", "tiny-student"} <= ids
+    assert ids == {
+        "tracebench-gold",
+        "tracebench-perturbed",
+        "tracebench-garbage",
+        "tiny-student",
+        "SmolLM2-135M-Instruct",
+    }
     # the three reference models were written to one folder (lm-eval's random name): still three models
     folders = {
         r["file"].split("/")[0] for e in board.entries if e.model.model.startswith("tracebench-") for r in e.runs
@@ -77,7 +83,7 @@ def test_recomputed_values_match_lm_eval(board: Leaderboard) -> None:
             else:
                 assert got == pytest.approx(expected, abs=1e-12), (run.model.id, run.name.task, metric)
             checked += 1
-    assert checked >= 4 * (len(TRACE_METRICS) + 1)
+    assert checked == 5 * (len(TRACE_METRICS) + 1)
 
 
 def test_cli_builds_every_output(tmp_path: Path) -> None:
