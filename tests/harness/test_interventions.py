@@ -336,3 +336,26 @@ def test_task_file_generator(tmp_path: Path) -> None:
     assert main(["newsource", "--tasks", str(tmp_path), "--max-gen-toks", "99"]) == 0
     text = (tmp_path / "newsource" / "tracebench_newsource_forced_swapped.yaml").read_text()
     assert "source: newsource\n  intervention: swapped\n" in text and "max_gen_toks: 99" in text
+
+
+def test_fewshot_demonstrations_are_gold_traces_not_forced() -> None:
+    from lm_eval.tasks import TaskManager
+
+    manager = TaskManager(include_defaults=False, include_path=str(REPO / "tasks"), metadata={"size": 6})
+    name = forced_task_name("synth_world", "corrupt")
+    task = manager.load([name])["tasks"][name]
+    doc = next(iter(task.test_docs()))
+    context = task.fewshot_context(doc, num_fewshot=1, gen_prefix=task.doc_to_prefix(doc))
+    demo, sep, rest = context.partition("</answer>\n\n")
+    assert sep
+    head, _, demo_target = demo.rpartition("\n<think>")
+    train = {render_prompt(p, "trace"): p for p in load_problems("synth_world", "train", size=6)}
+    shown = train[head + "\n"]  # a train problem ...
+    assert "<think>" + demo_target + "</answer>" == render(shown)  # ... with its gold trace and answer
+    assert rest == render_prompt(doc_to_problem_of(doc), "trace") + doc["forced_prefix"]
+
+
+def doc_to_problem_of(doc: dict[str, object]) -> Problem:
+    from tracebench.harness.data import doc_to_problem
+
+    return doc_to_problem(doc)
