@@ -18,7 +18,7 @@ from typing import Any
 
 from tracebench.io import atomic_write_bytes
 from tracebench.leaderboard.cache import BuildCache
-from tracebench.leaderboard.ingest import Issue, ModelKey, TaskRun, ingest
+from tracebench.leaderboard.ingest import Issue, ModelKey, TaskRun, ingest, new_hasher
 from tracebench.leaderboard.samples import SampleProfile, SamplesError, read_samples
 from tracebench.leaderboard.stats import (
     DEFAULT_ITERS,
@@ -30,6 +30,7 @@ from tracebench.leaderboard.stats import (
     stats_from_results,
 )
 from tracebench.leaderboard.tasks import COLUMN_NAMES, OVERALL, OVERALL_DIRECT, column
+from tracebench.leaderboard.views import apply_views
 
 
 class LeaderboardError(RuntimeError):
@@ -129,15 +130,21 @@ def compute_payload(run: TaskRun, seed: int, iters: int, drill_cap: int) -> dict
         drill_cap: Most drill-down samples per task.
 
     Returns:
-        ``{"stats", "profile", "drill", "issues"}``.
+        ``{"stats", "profile", "drill", "issues"}``, plus ``samples_digest`` and ``samples_stat`` when the
+        samples file was read whole (the caller caches the entry under that digest).
     """
     trace = run.name.mode == "trace"
     issues: list[Issue] = []
     profile: SampleProfile | None = None
     drill: list[dict[str, Any]] = []
+    read: dict[str, Any] = {}
     if run.samples_path is not None:
+        name, hasher = new_hasher()
         try:
-            profile, drill = read_samples(run.samples_path, drill_cap)
+            st = os.stat(run.samples_path)
+            read["samples_stat"] = [st.st_size, st.st_mtime_ns]
+            profile, drill = read_samples(run.samples_path, drill_cap, hasher=hasher)
+            read["samples_digest"] = f"{name}:{hasher.hexdigest()}"
         except SamplesError as exc:
             issues.append(Issue(f"{exc.path}:{exc.line}", exc.field, exc.reason + "; samples skipped"))
         except OSError as exc:
@@ -160,6 +167,7 @@ def compute_payload(run: TaskRun, seed: int, iters: int, drill_cap: int) -> dict
         "profile": profile.to_dict() if profile else None,
         "drill": drill,
         "issues": [i.to_dict() for i in issues],
+        **read,
     }
 
 
@@ -179,10 +187,33 @@ def _entry_from_payload(
     return entry, profile, list(payload.get("drill") or []), issues
 
 
-def _cache_key(run: TaskRun, cache: BuildCache, seed: int, iters: int, drill_cap: int) -> str:
-    results_sha = cache.digest(run.results_path)
-    samples_sha = cache.digest(run.samples_path) if run.samples_path else None
-    return cache.key(run.model.id, run.name.task, results_sha, samples_sha, seed, iters, drill_cap)
+def _cache_key(
+    run: TaskRun, results_digest: str, samples_digest: str | None, seed: int, iters: int, drill_cap: int
+) -> str:
+    return BuildCache.key(run.model.id, run.name.task, results_digest, samples_digest, seed, iters, drill_cap)
+
+
+def _lookup(run: TaskRun, cache: BuildCache, seed: int, iters: int, drill_cap: int) -> dict[str, Any] | None:
+    """The cached payload of a run whose files are known to the cache (no samples file is read)."""
+    samples_digest = cache.known(run.samples_path) if run.samples_path else None
+    if run.samples_path is not None and samples_digest is None:
+        return None
+    key = _cache_key(run, cache.digest(run.results_path), samples_digest, seed, iters, drill_cap)
+    return cache.get(key)
+
+
+def _store(run: TaskRun, cache: BuildCache, payload: dict[str, Any], seed: int, iters: int, drill_cap: int) -> None:
+    """Cache a freshly computed payload under the digests of its files."""
+    samples_digest = None
+    if run.samples_path is not None:
+        samples_digest = payload.pop("samples_digest", None)
+        stat = payload.pop("samples_stat", None)
+        if samples_digest is None:  # the file could not be read whole
+            samples_digest = cache.digest(run.samples_path)
+        elif stat is not None:
+            cache.remember(run.samples_path, (int(stat[0]), int(stat[1])), samples_digest)
+    key = _cache_key(run, cache.digest(run.results_path), samples_digest, seed, iters, drill_cap)
+    cache.put(key, payload)
 
 
 def compute_entry(
@@ -200,11 +231,10 @@ def compute_entry(
     Returns:
         The entry, its samples profile (``None`` without usable samples), its drill-down samples and issues.
     """
-    key = _cache_key(run, cache, seed, iters, drill_cap)
-    payload = cache.get(key)
+    payload = _lookup(run, cache, seed, iters, drill_cap)
     if payload is None:
         payload = compute_payload(run, seed, iters, drill_cap)
-        cache.put(key, payload)
+        _store(run, cache, payload, seed, iters, drill_cap)
     return _entry_from_payload(run, payload)
 
 
@@ -217,8 +247,7 @@ def _compute_all(
     jobs: int,
     progress: Callable[[int, int], None] | None,
 ) -> list[dict[str, Any]]:
-    keys = [_cache_key(run, cache, seed, iters, drill_cap) for run in runs]
-    payloads: list[dict[str, Any] | None] = [cache.get(k) for k in keys]
+    payloads: list[dict[str, Any] | None] = [_lookup(run, cache, seed, iters, drill_cap) for run in runs]
     todo = [i for i, p in enumerate(payloads) if p is None]
     done = len(runs) - len(todo)
     if progress:
@@ -240,7 +269,7 @@ def _compute_all(
             if progress:
                 progress(done, len(runs))
     for i in todo:
-        cache.put(keys[i], payloads[i])  # type: ignore[arg-type]
+        _store(runs[i], cache, payloads[i], seed, iters, drill_cap)  # type: ignore[arg-type]
     return [p for p in payloads if p is not None]
 
 
@@ -378,8 +407,6 @@ def build(
         seed=seed,
         iters=iters,
     )
-    from tracebench.leaderboard.views import apply_views
-
     apply_views(board)
     return board
 

@@ -45,17 +45,29 @@ class BuildCache:
             except (OSError, ValueError):
                 self._digests = {}
 
-    def digest(self, path: str | os.PathLike[str]) -> str:
-        """SHA-256 of a file, reused while its size and mtime are unchanged."""
+    def known(self, path: str | os.PathLike[str]) -> str | None:
+        """The digest of a file seen before with the same size and mtime, else ``None`` (nothing is read)."""
         real = os.path.realpath(path)
         st = os.stat(real)
         known = self._digests.get(real)
         if known and known[0] == st.st_size and known[1] == st.st_mtime_ns:
             return str(known[2])
-        sha = file_digest(real)
-        self._digests[real] = [st.st_size, st.st_mtime_ns, sha]
+        return None
+
+    def remember(self, path: str | os.PathLike[str], stat: tuple[int, int], digest: str) -> None:
+        """Record a file's digest for its ``(size, mtime_ns)`` as seen before it was read."""
+        self._digests[os.path.realpath(path)] = [stat[0], stat[1], digest]
         self._digests_changed = True
-        return sha
+
+    def digest(self, path: str | os.PathLike[str]) -> str:
+        """Digest of a file (``ingest.file_digest``), reused while its size and mtime are unchanged."""
+        found = self.known(path)
+        if found is not None:
+            return found
+        st = os.stat(os.path.realpath(path))
+        digest = file_digest(path)
+        self.remember(path, (st.st_size, st.st_mtime_ns), digest)
+        return digest
 
     @staticmethod
     def key(*parts: Any) -> str:

@@ -225,11 +225,11 @@ def render_index(board: Leaderboard, plots: bool = True) -> str:
 
 
 def model_page_data(board: Leaderboard, model_id: str) -> dict[str, Any]:
-    """The data embedded in a model's page: its entries and drill-down samples per task."""
+    """The data embedded in a model's page: its entries (no ranks: they depend on other models), samples."""
     entries = board.by_model(model_id)
     return {
         "model": model_id,
-        "entries": [entry_dict(e) for e in entries],
+        "entries": [{k: v for k, v in entry_dict(e).items() if k != "rank"} for e in entries],
         "samples": {e.task: board.drill[(model_id, e.task)] for e in entries if (model_id, e.task) in board.drill},
     }
 

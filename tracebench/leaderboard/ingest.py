@@ -117,16 +117,19 @@ def model_key(config: Mapping[str, Any]) -> ModelKey:
     return ModelKey(id=ident, model=model, pretrained=pretrained, peft=peft)
 
 
-def file_digest(path: str | os.PathLike[str]) -> str:
-    """Digest of a file's bytes: ``xxh3_128:<hex>`` (xxhash, a dependency of datasets) or ``sha256:<hex>``."""
+def new_hasher() -> tuple[str, Any]:
+    """``(name, hash object)``: xxh3-128 (xxhash, a dependency of datasets), else SHA-256."""
     try:
         import xxhash
 
-        h: Any = xxhash.xxh3_128()
-        name = "xxh3_128"
+        return "xxh3_128", xxhash.xxh3_128()
     except ImportError:  # pragma: no cover - xxhash comes with datasets
-        h = hashlib.sha256()
-        name = "sha256"
+        return "sha256", hashlib.sha256()
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """Digest of a file's bytes: ``xxh3_128:<hex>`` or ``sha256:<hex>`` (see :func:`new_hasher`)."""
+    name, h = new_hasher()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
             h.update(block)

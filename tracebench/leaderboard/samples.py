@@ -285,7 +285,9 @@ def _parse_line(where: str, number: int, raw: bytes) -> dict[str, Any]:
     return line
 
 
-def read_samples(path: str | Path, drill_cap: int = 50) -> tuple[SampleProfile, list[dict[str, Any]]]:
+def read_samples(
+    path: str | Path, drill_cap: int = 50, hasher: Any | None = None
+) -> tuple[SampleProfile, list[dict[str, Any]]]:
     """Read a samples file.
 
     The first line is parsed whole and validated against the samples schema; later lines are read through
@@ -296,6 +298,8 @@ def read_samples(path: str | Path, drill_cap: int = 50) -> tuple[SampleProfile, 
         path: A ``samples_<task>_<date_id>.jsonl`` file.
         drill_cap: Most samples kept for the drill-down, taken round-robin over the quadrants in
             ``doc_id`` order so every quadrant present is shown (kept in file order).
+        hasher: A hash object (``update(bytes)``) fed every byte of the file while it is read, so the
+            caller gets the file's digest without a second pass (complete only when no error is raised).
 
     Returns:
         The :class:`SampleProfile` and the drill-down records.
@@ -310,6 +314,8 @@ def read_samples(path: str | Path, drill_cap: int = 50) -> tuple[SampleProfile, 
     keep_filter: str | None = None
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
+            if hasher is not None:
+                hasher.update(raw)
             if not raw.strip():
                 continue
             fast = _fast_fields(raw) if keep_filter is not None else None
