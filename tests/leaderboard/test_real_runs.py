@@ -15,7 +15,7 @@ import pytest
 from _lb_helpers import REAL_RUNS
 
 from tracebench.cli import main
-from tracebench.leaderboard import build, ingest
+from tracebench.leaderboard import build, ingest, validate_document
 from tracebench.leaderboard.build import Leaderboard
 from tracebench.leaderboard.tasks import TRACE_METRICS
 
@@ -94,6 +94,7 @@ def test_cli_builds_every_output(tmp_path: Path) -> None:
         assert name in names
     for plot in ("scatter", "heatmaps", "mismatch"):
         assert {f"plots/{plot}.png", f"plots/{plot}.svg"} <= names
+    validate_document(out / "leaderboard.json")
     doc = json.loads((out / "leaderboard.json").read_text())
     assert len([n for n in names if n.startswith("models/")]) == len(doc["models"]) >= 4
     assert doc["issues"] == []

@@ -10,7 +10,7 @@ Typical use is the command line (``tracebench leaderboard RUN_DIR... --out leade
 from tracebench.leaderboard import interventions as _interventions  # noqa: F401  (registers the intervention view)
 from tracebench.leaderboard.build import Entry, Leaderboard, LeaderboardError, build, model_slug, write_if_changed
 from tracebench.leaderboard.ingest import Issue, ModelKey, TaskRun, ingest, model_key, parse_model_args
-from tracebench.leaderboard.publish import write_outputs
+from tracebench.leaderboard.publish import validate_document, write_outputs
 from tracebench.leaderboard.render import render_csv, render_json, render_md, to_document
 from tracebench.leaderboard.samples import SampleProfile, SamplesError, read_samples
 from tracebench.leaderboard.stats import CHANCE_NORMALISERS, EntryStats, chance_normalise
@@ -47,6 +47,7 @@ __all__ = [
     "render_md",
     "to_document",
     "unregister_view",
+    "validate_document",
     "write_if_changed",
     "write_outputs",
 ]

@@ -13,8 +13,26 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tracebench.io import atomic_write_text
+from tracebench.io import atomic_write_bytes, atomic_write_text
 from tracebench.leaderboard.ingest import file_digest
+
+try:  # orjson reads and writes the cached entries several times faster
+    import orjson
+
+    def _loads(data: bytes) -> Any:
+        return orjson.loads(data)
+
+    def _dumps(data: Any) -> bytes:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+
+except ImportError:  # pragma: no cover - depends on the environment
+
+    def _loads(data: bytes) -> Any:
+        return json.loads(data)
+
+    def _dumps(data: Any) -> bytes:
+        return json.dumps(data, sort_keys=True, allow_nan=False).encode("utf-8")
+
 
 CACHE_VERSION = 1
 """Bump when the cached entry format or the statistics change."""
@@ -81,8 +99,7 @@ class BuildCache:
             return None
         path = self.root / "entries" / f"{key}.json"
         try:
-            with open(path, encoding="utf-8") as handle:
-                data: dict[str, Any] = json.load(handle)
+            data: dict[str, Any] = _loads(path.read_bytes())
         except (OSError, ValueError):
             self.misses += 1
             return None
@@ -95,7 +112,7 @@ class BuildCache:
         if not self.enabled:
             return
         self._used.add(key)
-        atomic_write_text(self.root / "entries" / f"{key}.json", json.dumps(data, sort_keys=True, allow_nan=False))
+        atomic_write_bytes(self.root / "entries" / f"{key}.json", _dumps(data))
 
     def close(self) -> None:
         """Save the digests and drop entries this build did not use."""
