@@ -57,7 +57,7 @@ class Chromium:
         timeout: Seconds to wait for any answer.
     """
 
-    def __init__(self, binary: str, width: int = 1400, height: int = 1000, timeout: float = 30.0) -> None:
+    def __init__(self, binary: str, width: int = 1400, height: int = 1000, timeout: float = 60.0) -> None:
         self.timeout = timeout
         self.profile = tempfile.mkdtemp(prefix="tracebench-chromium-")
         to_child_r, to_child_w = os.pipe()
