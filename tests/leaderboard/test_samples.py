@@ -76,3 +76,12 @@ def test_bad_lines(tmp_path: Path) -> None:
     path.write_text("")
     with pytest.raises(SamplesError, match="no samples"):
         read_samples(path)
+
+
+def test_digest_while_reading_equals_file_digest(fixture_runs: Path) -> None:
+    from tracebench.leaderboard.ingest import file_digest, new_hasher
+
+    for path in sample_files(fixture_runs):
+        name, hasher = new_hasher()
+        read_samples(path, hasher=hasher)
+        assert f"{name}:{hasher.hexdigest()}" == file_digest(path)

@@ -13,7 +13,7 @@ against the harness's JSON Schema ``lm_eval_sample.schema.json`` when that schem
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,17 +238,20 @@ def _clean_value(v: Any) -> float | None:
 
 
 _TB_KEY = b', "tb_record": '
+_OK_KEY = b'"answer_ok": '
 _HASH_KEY = b', "doc_hash": "'
 _FILTER_KEY = b', "filter": "'
 _ID_PREFIX = b'{"doc_id": '
 
 
 def _fast_fields(raw: bytes) -> tuple[int, str, str | None, Any] | None:
-    """``(doc_id, filter, doc_hash, tb_record)`` of a line without parsing the document, or ``None``.
+    """``(doc_id, filter, doc_hash, record)`` of a line without parsing the document, or ``None``.
 
     lm-eval writes its keys in a fixed order (``doc_id`` first, ``filter`` and ``doc_hash`` after ``doc``,
-    the per-sample metrics last, ``tb_record`` being tracebench's last one), and JSON escapes every quote
-    inside strings, so these byte patterns can only be the keys themselves. Anything unexpected returns
+    the per-sample metrics last, ``tb_record`` being tracebench's last one), ``ScoredSample.to_record()``
+    ends with ``answer_ok``, ``trace_ok``, ``quadrant``, ``steps``, ``metrics``, and JSON escapes every quote
+    inside strings, so these byte patterns can only be the keys themselves. ``record`` holds the record's
+    keys from ``answer_ok`` on (the parsed text before them is skipped). Anything unexpected returns
     ``None`` and the caller parses the whole line.
     """
     if not raw.startswith(_ID_PREFIX):
@@ -258,9 +261,10 @@ def _fast_fields(raw: bytes) -> tuple[int, str, str | None, Any] | None:
     tail = raw[at + len(_TB_KEY) :].rstrip()
     if comma < 0 or at < 0 or not tail.endswith(b"}}"):
         return None
+    ok_at = tail.rfind(_OK_KEY)
     try:
         doc_id = int(raw[len(_ID_PREFIX) : comma])
-        record = _loads(tail[:-1])
+        record = _loads(b"{" + tail[ok_at:-1] if ok_at > 0 else tail[:-1])
     except ValueError:
         return None
     f_at = raw.rfind(_FILTER_KEY, 0, at)
@@ -283,6 +287,20 @@ def _parse_line(where: str, number: int, raw: bytes) -> dict[str, Any]:
             raise SamplesError(where, number, "<line>", f"not valid JSON, truncated? ({exc})") from exc
     _check(where, number, line)
     return line
+
+
+def _lines(path: str | Path, hasher: Any | None, block: int = 1 << 23) -> Iterator[bytes]:
+    """The lines of a file (without end-of-line bytes), read in large blocks, each block fed to ``hasher``."""
+    rest = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(block):
+            if hasher is not None:
+                hasher.update(chunk)
+            parts = (rest + chunk).split(b"\n")
+            rest = parts.pop()
+            yield from parts
+    if rest:
+        yield rest
 
 
 def read_samples(
@@ -312,41 +330,38 @@ def read_samples(
     chance = [0.0, 0.0]
     buckets: dict[str, list[tuple[int, bytes]]] = {}
     keep_filter: str | None = None
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if hasher is not None:
-                hasher.update(raw)
-            if not raw.strip():
-                continue
-            fast = _fast_fields(raw) if keep_filter is not None else None
-            if fast is not None and type(fast[3]) is dict and fast[2] in _CHANCE_CACHE:
-                _, filt, doc_hash, record = fast
-                c = _CHANCE_CACHE[doc_hash]  # type: ignore[index]
-            else:
-                line = _parse_line(where, number, raw)
-                if keep_filter is None:
-                    _validate_first(where, number, line)
-                record = line["tb_record"]
-                filt = line["filter"] if isinstance(line.get("filter"), str) else "none"
-                c = _chance_of(line)
-            _check_record(where, number, record)
+    for number, raw in enumerate(_lines(path, hasher), start=1):
+        if not raw.strip():
+            continue
+        fast = _fast_fields(raw) if keep_filter is not None else None
+        if fast is not None and type(fast[3]) is dict and fast[2] in _CHANCE_CACHE:
+            _, filt, doc_hash, record = fast
+            c = _CHANCE_CACHE[doc_hash]  # type: ignore[index]
+        else:
+            line = _parse_line(where, number, raw)
             if keep_filter is None:
-                keep_filter = filt
-            if filt != keep_filter:
-                continue
-            get = record["metrics"].get
-            row = (record.get("trace_ok"), record["answer_ok"], *[get(k) for k in ROW_FIELDS])
-            try:
-                merged[row] = merged.get(row, 0) + 1
-            except TypeError:
-                raise SamplesError(where, number, "tb_record.metrics", "a metric is not a number or null") from None
-            if c is not None:
-                chance[0] += c
-                chance[1] += 1
-            quad = str(record.get("quadrant") or ("answer_right" if record["answer_ok"] else "answer_wrong"))
-            bucket = buckets.setdefault(quad, [])
-            if len(bucket) < drill_cap:
-                bucket.append((number, raw))
+                _validate_first(where, number, line)
+            record = line["tb_record"]
+            filt = line["filter"] if isinstance(line.get("filter"), str) else "none"
+            c = _chance_of(line)
+        _check_record(where, number, record)
+        if keep_filter is None:
+            keep_filter = filt
+        if filt != keep_filter:
+            continue
+        get = record["metrics"].get
+        row = (record.get("trace_ok"), record["answer_ok"], *[get(k) for k in ROW_FIELDS])
+        try:
+            merged[row] = merged.get(row, 0) + 1
+        except TypeError:
+            raise SamplesError(where, number, "tb_record.metrics", "a metric is not a number or null") from None
+        if c is not None:
+            chance[0] += c
+            chance[1] += 1
+        quad = str(record.get("quadrant") or ("answer_right" if record["answer_ok"] else "answer_wrong"))
+        bucket = buckets.setdefault(quad, [])
+        if len(bucket) < drill_cap:
+            bucket.append((number, raw))
     if not merged:
         raise SamplesError(where, 0, "<file>", "no samples")
     drill = []
