@@ -87,3 +87,11 @@ def test_bad_recipes_name_file_and_field(tmp_path: Path) -> None:
     bad.write_text("- a\n")
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_recipe(bad)
+
+
+def test_lora_on_the_top_layers_only() -> None:
+    config = TrainConfig(source="babi", lora_layers=3)
+    assert lora_config(config, 30).layers_to_transform == [27, 28, 29]
+    assert lora_config(TrainConfig(source="babi"), 30).layers_to_transform is None
+    with pytest.raises(ConfigError, match="lora_layers"):
+        TrainConfig(source="babi", lora_layers=0).validate()

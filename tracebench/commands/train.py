@@ -27,6 +27,7 @@ _FIELD_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("lora_r", int, "LoRA rank (default 16)"),
     ("lora_alpha", int, "LoRA alpha (default 32)"),
     ("lora_dropout", float, "LoRA dropout (default 0.05)"),
+    ("lora_layers", int, "adapt only the top N decoder layers (default: every layer)"),
     ("epochs", float, "epochs (default 3)"),
     ("max_steps", int, "stop after N optimiser steps (overrides --epochs)"),
     ("learning_rate", float, "peak learning rate (default 2e-4)"),

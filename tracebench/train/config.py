@@ -44,6 +44,8 @@ class TrainConfig:
         lora_alpha: LoRA alpha.
         lora_dropout: LoRA dropout.
         lora_targets: Modules LoRA adapts.
+        lora_layers: Adapt only the top N decoder layers (``None``: every layer, the study's recipe). Fewer
+            layers make a CPU step cheaper: the backward pass stops below the lowest adapted layer.
         epochs: Training epochs (ignored when ``max_steps`` > 0).
         max_steps: Stop after this many optimiser steps (-1: run ``epochs``).
         learning_rate: Peak learning rate.
@@ -84,6 +86,7 @@ class TrainConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     lora_targets: list[str] = field(default_factory=lambda: list(LORA_TARGETS))
+    lora_layers: int | None = None
     epochs: float = 3.0
     max_steps: int = -1
     learning_rate: float = 2e-4
@@ -139,6 +142,8 @@ class TrainConfig:
             raise bad("epochs", "must be positive when max_steps is not set")
         if self.method != "full" and self.lora_r < 1:
             raise bad("lora_r", "must be at least 1")
+        if self.lora_layers is not None and self.lora_layers < 1:
+            raise bad("lora_layers", "must be at least 1 (or null for every layer)")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -218,11 +223,22 @@ def gradient_accumulation(config: TrainConfig, world_size: int = 1) -> int:
     return max(1, config.effective_batch_size // per_step)
 
 
-def lora_config(config: TrainConfig) -> Any:
-    """The ``peft.LoraConfig`` of a LoRA/QLoRA student."""
+def lora_config(config: TrainConfig, num_layers: int | None = None) -> Any:
+    """The ``peft.LoraConfig`` of a LoRA/QLoRA student.
+
+    Args:
+        config: The configuration.
+        num_layers: The base model's decoder layers (needed when ``config.lora_layers`` is set).
+    """
     from peft import LoraConfig
 
+    layers: list[int] | None = None
+    if config.lora_layers is not None:
+        if num_layers is None:
+            raise ConfigError("lora_layers needs the model's number of layers")
+        layers = list(range(max(0, num_layers - config.lora_layers), num_layers))
     return LoraConfig(
+        layers_to_transform=layers,
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,

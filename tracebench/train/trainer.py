@@ -249,6 +249,7 @@ def _record(
             "lora_r": config.lora_r if config.method != "full" else None,
             "lora_alpha": config.lora_alpha if config.method != "full" else None,
             "lora_dropout": config.lora_dropout if config.method != "full" else None,
+            "lora_layers": config.lora_layers if config.method != "full" else None,
             "lora_targets": list(config.lora_targets) if config.method != "full" else None,
             "epochs": config.epochs,
             "max_steps": config.max_steps,
@@ -297,6 +298,55 @@ def _lm_eval_args(config: TrainConfig, base_path: str, layout: str) -> dict[str,
     return args
 
 
+@dataclass
+class PreparedTrainer:
+    """A ready-to-run ``SFTTrainer`` and what it was built from.
+
+    Attributes:
+        trainer: The TRL trainer (dataset tokenised, model wrapped with LoRA where asked).
+        data: The regime's examples.
+        problems: Number of problems loaded.
+        base_path: The base model folder or hub id.
+        tokenizer: The tokenizer (with the chat template).
+    """
+
+    trainer: Any
+    data: RegimeData
+    problems: int
+    base_path: str
+    tokenizer: Any
+
+
+def prepare_trainer(
+    config: TrainConfig, work: str | os.PathLike[str], callbacks: list[Any] | None = None
+) -> PreparedTrainer:
+    """Build the data, the base model and TRL's ``SFTTrainer`` (checkpoints in ``work``); nothing is trained.
+
+    Used by :func:`train` and by ``benchmarks/bench_training.py`` (which times the trainer's own batches).
+    """
+    from accelerate import PartialState
+    from transformers import PrinterCallback, set_seed
+    from trl import SFTTrainer
+
+    state = PartialState(cpu=not cuda_available())
+    set_seed(config.seed)
+    data, n_problems = build_data(config)
+    with state.main_process_first():
+        base_path = _tiny(config) if is_tiny(config.base) else resolve_base(config.base)
+    tokenizer = _load_tokenizer(base_path)
+    model = _load_model(config, base_path)
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_config(config, work, world_size=state.num_processes),
+        train_dataset=to_dataset(data.examples, "prompt_completion"),
+        processing_class=tokenizer,
+        peft_config=lora_config(config, model.config.num_hidden_layers) if config.method in ("lora", "qlora") else None,
+        callbacks=callbacks,
+    )
+    trainer.remove_callback(PrinterCallback)  # the rich callback reports progress and loss
+    return PreparedTrainer(trainer, data, n_problems, base_path, tokenizer)
+
+
 def train(
     config: TrainConfig,
     resume: bool = False,
@@ -323,8 +373,6 @@ def train(
     import datasets
     import transformers
     from accelerate import PartialState
-    from transformers import PrinterCallback, set_seed
-    from trl import SFTTrainer
 
     datasets.disable_progress_bars()
     transformers.utils.logging.disable_progress_bar()
@@ -345,23 +393,15 @@ def train(
         shutil.rmtree(work)
     state.wait_for_everyone()
 
-    set_seed(config.seed)
-    data, n_problems = build_data(config)
-    with state.main_process_first():
-        base_path = _tiny(config) if is_tiny(config.base) else resolve_base(config.base)
-    tokenizer = _load_tokenizer(base_path)
-    model = _load_model(config, base_path)
-    args = sft_config(config, work, world_size=state.num_processes)
     log: list[dict[str, Any]] = []
-    trainer = SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=to_dataset(data.examples, "prompt_completion"),
-        processing_class=tokenizer,
-        peft_config=lora_config(config) if config.method in ("lora", "qlora") else None,
-        callbacks=[_progress_callback(log, state.is_main_process, quiet)],
+    prepared = prepare_trainer(config, work, callbacks=[_progress_callback(log, state.is_main_process, quiet)])
+    trainer, data, n_problems, base_path, tokenizer = (
+        prepared.trainer,
+        prepared.data,
+        prepared.problems,
+        prepared.base_path,
+        prepared.tokenizer,
     )
-    trainer.remove_callback(PrinterCallback)  # the rich callback reports progress and loss
     checkpoint = last_checkpoint(work) if resume else None
     t0 = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
