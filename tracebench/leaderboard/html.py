@@ -60,7 +60,7 @@ D.tasks.forEach(t => { const o = document.createElement('option'); o.value = t; 
 sel.addEventListener('change', () => { task = sel.value; render(); });
 const slugs = {}; D.models.forEach(m => slugs[m.id] = m.slug);
 function fmt(v, name){ if (v === null || v === undefined) return '\u2013';
-  if (name === 'chi2_p') return v < 1e-3 ? v.toExponential(2) : v.toFixed(3);
+  if (name === 'chi2_p') return v === 0 ? '< 1e-300' : (v < 1e-3 ? v.toExponential(2) : v.toFixed(3));
   if (name === 'n') return String(v); return v.toFixed(3); }
 function val(e, name){ return name === 'n' ? e.n : e.values[name]; }
 function visibleCols(){ const es = D.entries.filter(e => e.task === task);

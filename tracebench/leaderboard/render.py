@@ -139,6 +139,8 @@ def fmt_p(v: float) -> str:
     """A p-value for tables."""
     if v is None or math.isnan(v):
         return "–"
+    if v == 0:  # below the smallest float: erfc underflows
+        return "< 1e-300"
     return f"{v:.2e}" if v < 1e-3 else f"{v:.3f}"
 
 
