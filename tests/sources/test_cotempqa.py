@@ -321,8 +321,8 @@ def lm_eval_results(model: str, tasks: list[str], metadata: dict[str, object], l
 COTEMPQA_TASKS = [
     "tracebench_cotempqa",
     "tracebench_cotempqa_direct",
-    "tracebench_cotempqa_mix",
-    "tracebench_cotempqa_during_direct",
+    "tracebench-cotempqa-mix",
+    "tracebench-cotempqa-during-direct",
 ]
 
 
@@ -331,11 +331,11 @@ COTEMPQA_TASKS = [
 def test_lm_eval_gold_and_perturbed() -> None:
     meta: dict[str, object] = {"cotempqa": {"data_path": str(COTEMPQA_DIR)}}
     gold = lm_eval_results("tracebench-gold", COTEMPQA_TASKS, meta)
-    for task in ("tracebench_cotempqa", "tracebench_cotempqa_mix"):
+    for task in ("tracebench_cotempqa", "tracebench-cotempqa-mix"):
         for name in ("answer_acc", "answer_f1", "label_acc", "facts_exact", "trace_acc", "trace_acc_paper"):
             assert gold[task][f"{name},none"] == 1.0, (task, name)
         assert gold[task]["tb_record,none"] == 4
-    for task in ("tracebench_cotempqa_direct", "tracebench_cotempqa_during_direct"):
+    for task in ("tracebench_cotempqa_direct", "tracebench-cotempqa-during-direct"):
         assert (gold[task]["answer_acc,none"], gold[task]["answer_f1,none"]) == (1.0, 1.0)
     pert = lm_eval_results("tracebench-perturbed", COTEMPQA_TASKS[:1], meta)["tracebench_cotempqa"]
     assert (pert["answer_acc,none"], pert["answer_only,none"], pert["mismatch_rate,none"]) == (1.0, 1.0, 1.0)

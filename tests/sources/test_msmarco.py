@@ -343,14 +343,14 @@ def test_lm_eval_gold_and_perturbed(tmp_path: Path) -> None:
     mm.write_hub_parquet(root / "v2.1" / "train-00000-of-00001.parquet", every_type_rows(0, 10))
     mm.write_hub_parquet(root / "v2.1" / "validation-00000-of-00001.parquet", every_type_rows(1000, 10))
     meta: dict[str, object] = {"msmarco": {"data_path": str(root)}}
-    tasks = ["tracebench_msmarco", "tracebench_msmarco_direct", "tracebench_msmarco_person"]
+    tasks = ["tracebench_msmarco", "tracebench_msmarco_direct", "tracebench-msmarco-person"]
     gold = lm_eval_results("tracebench-gold", tasks, meta)
     for name in ("answer_acc", "rouge_l", "label_acc", "facts_exact", "trace_acc", "trace_acc_paper"):
         assert gold["tracebench_msmarco"][f"{name},none"] == 1.0, name
     # BLEU-1 of an exact answer: (m + 1e-15) / (m + 1e-9) with m = 3 tokens ("answer number N") ~ 1 - 3.3e-10.
     assert gold["tracebench_msmarco"]["bleu_1,none"] == pytest.approx(1.0, abs=1e-9)
     assert gold["tracebench_msmarco_direct"]["answer_acc,none"] == 1.0
-    assert gold["tracebench_msmarco_person"]["tb_record,none"] == 2  # 2 PERSON rows in validation
+    assert gold["tracebench-msmarco-person"]["tb_record,none"] == 2  # 2 PERSON rows in validation
     pert = lm_eval_results("tracebench-perturbed", tasks[:1], meta)["tracebench_msmarco"]
     assert (pert["answer_acc,none"], pert["rouge_l,none"], pert["answer_only,none"]) == (1.0, 1.0, 1.0)
     assert (pert["trace_acc,none"], pert["label_acc,none"], pert["facts_exact,none"]) == (0.0, 0.0, 0.0)
