@@ -10,11 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from train_helpers import make_tiny_base
 
 from tracebench.sources import load_problems
 from tracebench.train import build_regime
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_base(tmp_path_factory)
+
+
 TASKS = REPO / "tasks"
 
 harness_tasks = pytest.importorskip("tracebench.harness.tasks")

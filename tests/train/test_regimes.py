@@ -4,13 +4,18 @@ import json
 import random
 
 import pytest
-from train_helpers import babi_problem, cotempqa_problem, msmarco_problem
+from train_helpers import BABI_ARCHIVE, babi_problem, babi_problems_list, cotempqa_problem, msmarco_problem, needs_babi
 
 from tracebench.problem import Problem, Step
 from tracebench.scoring import normalize_fact, score_sample
 from tracebench.traces import parse, render, render_prompt
 from tracebench.train import REGIMES, build_regime, derangement, examples_hash, to_dataset, write_examples
 from tracebench.train.regimes import non_gold_sentences, perturbation_for
+
+
+@pytest.fixture
+def babi_problems() -> list[Problem]:
+    return babi_problems_list()
 
 
 def _mixed(babi_problems: list[Problem]) -> list[Problem]:
@@ -133,3 +138,22 @@ def test_synth_world_regimes() -> None:
     for regime in REGIMES:
         data = build_regime(problems, regime, seed=0)  # type: ignore[arg-type]
         assert len(data.examples) == 40, data.skipped
+
+
+@needs_babi
+def test_real_babi_incorrect_traces(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracebench.sources import load_problems
+
+    monkeypatch.setenv("TRACEBENCH_BABI_PATH", str(BABI_ARCHIVE))
+    problems = load_problems("babi", "test")
+    data = build_regime(problems, "incorrect_trace", seed=0)
+    assert len(data.examples) + sum(data.skipped.values()) == len(problems) == 376
+    assert set(data.skipped) <= {"no_wrong_facts"}
+    by_id = {p.id: p for p in problems}
+    for ex in data.examples:
+        problem = by_id[ex.problem_id]
+        scored = score_sample(problem, ex.target)
+        assert scored.answer_ok and not any(v["strict"] for v in scored.step_verdicts)
+        pool = non_gold_sentences(problem, problem.steps[1])
+        # The study's rule: as many non-supporting sentences as supporting ones (all of them when fewer exist).
+        assert len(parse(ex.target).facts or ()) == min(len(problem.facts), len(pool))

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from train_helpers import babi_problem
+from train_helpers import babi_problem, make_tiny_base
 
 from tracebench.problem import write_problems
 from tracebench.schemas import validate
@@ -17,6 +17,13 @@ from tracebench.train import ConfigError, TrainConfig, train
 from tracebench.train.trainer import last_checkpoint, work_dir
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_base(tmp_path_factory)
+
+
 ROOMS = ["kitchen", "garden", "office", "bedroom", "hallway", "bathroom", "park", "school"]
 
 

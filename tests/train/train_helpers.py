@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
+
 from tracebench.problem import Problem, Step
+
+# The same location rule as tests/conftest.py (whose module name ``conftest`` is shadowed in this folder).
+SHARED_DATA = Path(os.environ.get("TRACEBENCH_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+BABI_ARCHIVE = SHARED_DATA / "babi" / "tasks_1-20_v1-2.tar.gz"
+needs_babi = pytest.mark.skipif(not BABI_ARCHIVE.exists(), reason=f"real data not present: {BABI_ARCHIVE}")
 
 BABI_LABELS = ("single-supporting-fact", "two-supporting-facts", "yes-no-questions")
 TEMP_LABELS = ("equal", "overlap", "during", "mix")
@@ -59,3 +69,15 @@ def msmarco_problem() -> Problem:
         steps=(Step.classification("LOCATION", ("LOCATION", "NUMERIC", "PERSON")), Step.retrieval(context[:1])),
         answers=("Paris is the capital of France",),
     )
+
+
+def babi_problems_list() -> list[Problem]:
+    """Five bAbI-like problems whose answers differ."""
+    return [babi_problem(i, room) for i, room in enumerate(["kitchen", "garden", "office", "bedroom", "hallway"])]
+
+
+def make_tiny_base(factory: pytest.TempPathFactory) -> Path:
+    """A tiny-bpe student (seed 0) in a temporary folder."""
+    from tracebench.train.models import build_tiny_student
+
+    return build_tiny_student("tiny-bpe", factory.mktemp("base") / "tiny-bpe", seed=0)
