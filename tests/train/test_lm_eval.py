@@ -16,14 +16,13 @@ from tracebench.sources import load_problems
 from tracebench.train import build_regime
 
 REPO = Path(__file__).resolve().parents[2]
+TASKS = REPO / "tasks"
 
 
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_base(tmp_path_factory)
 
-
-TASKS = REPO / "tasks"
 
 harness_tasks = pytest.importorskip("tracebench.harness.tasks")
 harness_data = pytest.importorskip("tracebench.harness.data")
