@@ -149,8 +149,11 @@ def _load_model(config: TrainConfig, base_path: str) -> Any:
     from transformers import AutoModelForCausalLM
 
     kwargs: dict[str, Any] = {"dtype": getattr(torch, resolve_dtype(config))}
-    if config.method == "qlora":
+    if config.method == "qlora":  # 4-bit weights are placed at load time: one GPU per process
+        from accelerate import PartialState
+
         kwargs["quantization_config"] = bnb_config(config)
+        kwargs["device_map"] = {"": PartialState().local_process_index}
     return AutoModelForCausalLM.from_pretrained(base_path, **kwargs)
 
 
