@@ -24,13 +24,14 @@ from tracebench.train.regimes import (
     perturb_steps,
     register_fact_perturbation,
 )
-from tracebench.train.trainer import TrainResult, train
+from tracebench.train.trainer import PreparedTrainer, TrainResult, prepare_trainer, train
 
 __all__ = [
     "REGIMES",
     "ConfigError",
     "Example",
     "ModelNotAvailableError",
+    "PreparedTrainer",
     "RegimeData",
     "TrainConfig",
     "TrainResult",
@@ -43,6 +44,7 @@ __all__ = [
     "load_recipe",
     "load_training_problems",
     "perturb_steps",
+    "prepare_trainer",
     "register_fact_perturbation",
     "resolve_base",
     "to_dataset",
