@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 REGIMES = ("answer_only", "correct_trace", "incorrect_trace", "swapped_trace")
-console = Console()
+console = Console(width=max(Console().width, 150))
 
 
 # ------------------------------------------------------------------------------------------------ throughput
@@ -152,7 +152,7 @@ def throughput(args: argparse.Namespace) -> None:
 
 def _train_cmd(args: argparse.Namespace, regime: str, steps: int, output: Path) -> list[str]:
     cmd = [
-        sys.executable, "-m", "tracebench", "train", "--base", "smollm2", "--source", "synth_world",
+        sys.executable, "-m", "tracebench", "train", "--base", args.base, "--source", "synth_world",
         "--split", "train", "--regime", regime, "--method", "lora", "--lora-r", str(args.lora_r),
         "--lora-alpha", str(2 * args.lora_r), "--learning-rate", str(args.lr), "--effective-batch-size",
         str(args.batch), "--per-device-batch-size", str(args.batch), "--max-length", str(args.max_length),
@@ -166,16 +166,21 @@ def _train_cmd(args: argparse.Namespace, regime: str, steps: int, output: Path) 
     return cmd
 
 
-def _run(cmd: list[str]) -> float:
-    console.print("[dim]$ " + " ".join(cmd))
+def _run(cmd: list[str], log: Path) -> float:
+    """Run a command, its output into ``log``; return its wall time."""
+    console.print("[dim]$ " + " ".join(cmd) + f"  > {log}")
+    log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True)
+    with log.open("w", encoding="utf-8") as handle:
+        proc = subprocess.run(cmd, stdout=handle, stderr=subprocess.STDOUT, check=False)
+    if proc.returncode:
+        raise SystemExit(f"command failed ({proc.returncode}); see {log}")
     return time.perf_counter() - t0
 
 
 def _step_time(args: argparse.Namespace, regime: str, work: Path) -> float:
     out = work / f"calibrate-{regime}"
-    _run(_train_cmd(args, regime, 3, out))
+    _run(_train_cmd(args, regime, 3, out), work / f"calibrate-{regime}.log")
     log = [json.loads(line) for line in (out / "training_log.jsonl").read_text().splitlines() if line.strip()]
     elapsed = {p["step"]: p["elapsed_s"] for p in log if "loss" in p}
     return (elapsed[3] - elapsed[1]) / 2
@@ -190,15 +195,16 @@ def _evaluate(args: argparse.Namespace, student: Path, regime: str) -> dict[str,
     ]  # fmt: skip
     if args.eval_limit:
         cmd += ["--limit", str(args.eval_limit)]
-    _run(cmd)
+    _run(cmd, student.parent / f"{student.name}.lm_eval.log")
     results = sorted(out.rglob("results_*.json"))[-1]
     return dict(json.loads(results.read_text())["results"][task])
 
 
 def smollm2(args: argparse.Namespace) -> None:
-    from tracebench.train import ensure_smollm2
+    from tracebench.io import write_json
+    from tracebench.train import resolve_base
 
-    ensure_smollm2()
+    resolve_base(args.base)  # converts SmolLM2 once, before any timing
     root = Path(args.out)
     root.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -209,15 +215,20 @@ def smollm2(args: argparse.Namespace) -> None:
             step_s = _step_time(args, regime, root)
             steps = max(1, int(args.budget_s // step_s))
         student = root / regime
-        wall = _run(_train_cmd(args, regime, steps, student))
+        wall = _run(_train_cmd(args, regime, steps, student), root / f"{regime}.train.log")
         record = json.loads((student / "tracebench_training.json").read_text())
         res = _evaluate(args, student, regime)
         rows.append((regime, step_s, steps, record["result"]["train_seconds"], wall, res))
         _report(rows, args)
+        summary = [
+            {"regime": r, "step_s": st, "steps": n, "train_s": ts, "command_s": w, "lm_eval": res}
+            for r, st, n, ts, w, res in rows
+        ]
+        write_json(root / "summary.json", {"args": vars(args), "students": summary})
 
 
 def _report(rows: list[Any], args: argparse.Namespace) -> None:
-    table = Table(title=f"SmolLM2-135M-Instruct students on tracebench_synth_world (LoRA r{args.lora_r}, batch "
+    table = Table(title=f"{args.base} students on tracebench_synth_world (LoRA r{args.lora_r}, batch "
                   f"{args.batch}, lr {args.lr}, max length {args.max_length})")  # fmt: skip
     for col in ("regime", "s/step", "steps", "train s", "command s", "< 6 min", "answer_acc", "trace_acc", "target"):
         table.add_column(col)
@@ -245,6 +256,7 @@ def main() -> None:
         p.add_argument("--hidden", type=int, default=128)
         p.add_argument("--layers", type=int, default=4)
     s.add_argument("--out", default="students/smollm2-synth_world")
+    s.add_argument("--base", default="smollm2", help="base model (tiny: check the script's plumbing quickly)")
     s.add_argument("--regimes", nargs="+", default=list(REGIMES), choices=REGIMES)
     s.add_argument("--steps", type=int, default=0, help="steps per regime (0: calibrate to --budget-s)")
     s.add_argument("--budget-s", type=float, default=330.0, help="training seconds to fill (target: < 360)")
