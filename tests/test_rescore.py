@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BABI_ARCHIVE, PAPER_OUTPUTS, needs_babi, needs_paper_outputs
+from shared_data import BABI_ARCHIVE, PAPER_OUTPUTS, needs_babi, needs_paper_outputs
 
 from tracebench import Problem, Step, render
 from tracebench.cli import main

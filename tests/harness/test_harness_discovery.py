@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import BABI_ARCHIVE, REPO, needs_babi
 from lm_eval.tasks import TaskManager
+from shared_data import BABI_ARCHIVE, REPO, needs_babi
 
 from tracebench.harness import discovery
 

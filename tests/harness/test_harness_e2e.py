@@ -18,7 +18,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import BABI_ARCHIVE, REPO
+from shared_data import BABI_ARCHIVE, REPO
 
 from tracebench.schemas import load_schema
 

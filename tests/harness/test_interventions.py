@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import REPO
+from shared_data import REPO
 
 from tracebench.harness.data import problem_to_doc
 from tracebench.harness.intervention_tasks import forced_task_name, forced_task_yaml

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BABI_ARCHIVE, COTEMPQA_DIR
+from shared_data import BABI_ARCHIVE, COTEMPQA_DIR
 from test_harness_e2e import build_tiny_model, run_lm_eval
 
 from tracebench.harness.data import doc_to_problem

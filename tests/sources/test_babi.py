@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import BABI_ARCHIVE, PAPER_OUTPUTS, needs_babi, needs_paper_outputs
+from shared_data import BABI_ARCHIVE, PAPER_OUTPUTS, needs_babi, needs_paper_outputs
 
 from tracebench.problem import Problem, Step
 from tracebench.scoring import score_sample

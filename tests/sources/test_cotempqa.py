@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import COTEMPQA_DIR, REPO, needs_cotempqa
+from shared_data import COTEMPQA_DIR, REPO, needs_cotempqa
 
 from tracebench import get_source, render, score_sample
 from tracebench.schemas import RecordError

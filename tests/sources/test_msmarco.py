@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from shared_data import REPO
 
 from tracebench import get_source, render, score_sample
 from tracebench.schemas import RecordError

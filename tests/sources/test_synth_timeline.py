@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from shared_data import REPO
 
 from tracebench import Problem, Step, get_source, render, score_sample
 from tracebench.scoring import cotempqa as cm

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import PAPER_OUTPUTS, needs_paper_outputs
+from shared_data import PAPER_OUTPUTS, needs_paper_outputs
 
 from tracebench import Problem, Step, render_prompt
 
