@@ -1,0 +1,50 @@
+"""``tracebench demo``: the study in miniature, offline.
+
+Generates problems, trains three LoRA students (answer-only, correct traces, incorrect traces), evaluates them,
+the untrained base model and the reference models with the real ``lm_eval`` command, builds the leaderboard
+and prints a plain-words verdict. Every stage is cached (:mod:`tracebench.demo.cache`).
+"""
+
+from tracebench.demo.cache import CACHED, RAN, StageCache, StageRecord, stage_key
+from tracebench.demo.config import (
+    DEMO_REGIMES,
+    Budget,
+    DemoConfig,
+    EvalPlan,
+    SourcePlan,
+    StudentPlan,
+    full_profile,
+    plan_budget,
+    quick_profile,
+    real_profile,
+)
+from tracebench.demo.pipeline import Demo, DemoError, DemoPaths, DemoResult, apply_budget, regime_results
+from tracebench.demo.verdict import RegimeResult, conclusions, regime_sentence, verdict_lines
+
+__all__ = [
+    "CACHED",
+    "DEMO_REGIMES",
+    "RAN",
+    "Budget",
+    "Demo",
+    "DemoConfig",
+    "DemoError",
+    "DemoPaths",
+    "DemoResult",
+    "EvalPlan",
+    "RegimeResult",
+    "SourcePlan",
+    "StageCache",
+    "StageRecord",
+    "StudentPlan",
+    "apply_budget",
+    "conclusions",
+    "full_profile",
+    "plan_budget",
+    "quick_profile",
+    "real_profile",
+    "regime_results",
+    "regime_sentence",
+    "stage_key",
+    "verdict_lines",
+]

@@ -1,0 +1,469 @@
+"""The demo's stages: problems -> base model -> students -> lm-eval runs -> leaderboard -> verdict.
+
+Every stage is cached (:mod:`tracebench.demo.cache`): a second run that changes nothing reuses every output.
+Evaluation is the real ``lm_eval`` command, one subprocess per model (the main job's runner,
+:func:`tracebench.commands.main_job.run_stage`), so the demo runs exactly what a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tracebench.demo.cache import CACHED, RAN, StageCache, StageRecord, file_digest, stage_key
+from tracebench.demo.config import DemoConfig, SourcePlan, plan_budget
+from tracebench.demo.verdict import RegimeResult, verdict_lines
+from tracebench.io import write_json
+
+BASE_LABEL = "base"
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+class DemoError(RuntimeError):
+    """A demo stage failed (the message names the stage and its log)."""
+
+
+@dataclass
+class DemoPaths:
+    """Where the demo writes.
+
+    Attributes:
+        work: Problems, students, lm-eval outputs, stage manifests (``runs/demo``).
+        leaderboard: The leaderboard pages (``leaderboard/demo``).
+    """
+
+    work: Path
+    leaderboard: Path
+
+    @property
+    def problems(self) -> Path:
+        """Problems JSONL files, one folder per source."""
+        return self.work / "problems"
+
+    @property
+    def students(self) -> Path:
+        """Trained students."""
+        return self.work / "students"
+
+    @property
+    def evals(self) -> Path:
+        """lm-eval output folders (the leaderboard's input)."""
+        return self.work / "eval"
+
+    @property
+    def tmp(self) -> Path:
+        """Scratch space for stages being written (outside the leaderboard's input)."""
+        return self.work / "tmp"
+
+
+@dataclass
+class ModelRun:
+    """A model evaluated by the demo.
+
+    Attributes:
+        label: Folder name under ``eval/<source>/``.
+        regime: ``base``, a regime, or the reference model's name.
+        lm_model: lm-eval ``--model``.
+        pretrained: The ``pretrained`` model argument (HF models).
+        tasks: lm-eval tasks.
+        limit: Test problems per task.
+        max_gen_toks: Generation cap (HF models).
+        upstream: Cache key of the stage that produced the model (training or base).
+    """
+
+    label: str
+    regime: str
+    lm_model: str
+    pretrained: str | None
+    tasks: tuple[str, ...]
+    limit: int
+    max_gen_toks: int | None
+    upstream: str = ""
+
+
+@dataclass
+class DemoResult:
+    """What a demo run produced.
+
+    Attributes:
+        stages: Every stage, in order, with its status (``ran`` / ``cached``) and wall time.
+        results: The verdict's inputs per source.
+        verdict: The verdict lines per source.
+        leaderboard: The leaderboard folder.
+        seconds: Wall time of this run.
+    """
+
+    stages: list[StageRecord] = field(default_factory=list)
+    results: dict[str, list[RegimeResult]] = field(default_factory=dict)
+    verdict: dict[str, list[str]] = field(default_factory=dict)
+    leaderboard: Path | None = None
+    seconds: float = 0.0
+
+
+def _tiny_kind(base: str) -> bool:
+    from tracebench.train import models
+
+    return models.is_tiny(base)
+
+
+class Demo:
+    """One demo run.
+
+    Args:
+        config: The settings.
+        paths: Output folders.
+        console: A rich console for progress.
+        fresh: Redo every stage (ignore the cache).
+    """
+
+    def __init__(self, config: DemoConfig, paths: DemoPaths, console: Any, fresh: bool = False) -> None:
+        self.config = config
+        self.paths = paths
+        self.console = console
+        self.cache = StageCache(paths.work)
+        self.fresh = fresh
+        self.result = DemoResult(leaderboard=paths.leaderboard)
+        self.total = 0
+        self.done = 0
+
+    # ------------------------------------------------------------------------------------------ stage runner
+
+    def _stage(
+        self, name: str, inputs: dict[str, Any], what: str, body: Callable[[], tuple[dict[str, Any], list[str]]]
+    ) -> StageRecord:
+        """Run ``body`` unless a finished stage with the same key exists; record and print the outcome."""
+        self.done += 1
+        key = stage_key(name, inputs)
+        prefix = f"[{self.done}/{self.total}]"
+        found = None if self.fresh else self.cache.lookup(name, key)
+        if found is not None:
+            self.console.print(f"{prefix} [green]{name}[/]: cached ({what}; took {found.seconds:.0f} s when run)")
+            self.result.stages.append(found)
+            return found
+        self.cache.invalidate(name)
+        self.console.print(f"{prefix} [bold]{name}[/]: {what} ...")
+        start = time.monotonic()
+        outputs, paths = body()
+        record = StageRecord(name, key, RAN, time.monotonic() - start, outputs)
+        self.cache.store(record, paths)
+        self.console.print(f"{prefix} [green]{name}[/]: done in {record.seconds:.0f} s")
+        self.result.stages.append(record)
+        return record
+
+    # ---------------------------------------------------------------------------------------------- stages
+
+    def problems_stage(self) -> StageRecord:
+        """Write each source's train and test problems (JSONL) and count train/test overlaps."""
+
+        def body() -> tuple[dict[str, Any], list[str]]:
+            from tracebench.problem import write_problems
+            from tracebench.sources import load_problems
+
+            outputs: dict[str, Any] = {}
+            paths: list[str] = []
+            for plan in self.config.sources:
+                folder = self.paths.problems / plan.source
+                if plan.generated:
+                    train = load_problems(plan.source, "train", **{**plan.options, "size": plan.train_size})
+                    test = load_problems(plan.source, "test", **plan.metadata())
+                else:
+                    train = load_problems(plan.source, "train", **plan.options)[: plan.train_size]
+                    test = load_problems(plan.source, "test", **plan.options)[
+                        : max(plan.eval_limit, plan.base_eval_limit)
+                    ]
+                seen = {(p.context, p.question) for p in train}
+                overlap = sum((p.context, p.question) in seen for p in test)
+                write_problems(folder / "train.jsonl", train)
+                write_problems(folder / "test.jsonl", test)
+                outputs[plan.source] = {"train": str(folder / "train.jsonl"), "test": str(folder / "test.jsonl"),
+                                        "n_train": len(train), "n_test": len(test), "overlap": overlap}  # fmt: skip
+                paths += [str(folder / "train.jsonl"), str(folder / "test.jsonl")]
+                self.console.print(f"    {plan.source}: {len(train)} train, {len(test)} test problems"
+                                   f" ({overlap} test problems also in train)")  # fmt: skip
+            return outputs, paths
+
+        inputs = {"sources": [self._plan_dict(p) for p in self.config.sources]}
+        return self._stage("problems", inputs, "generating / loading problems", body)
+
+    @staticmethod
+    def _plan_dict(plan: SourcePlan) -> dict[str, Any]:
+        return {"source": plan.source, "options": plan.options, "train_size": plan.train_size,
+                "test_size": max(plan.eval_limit, plan.base_eval_limit), "generated": plan.generated}  # fmt: skip
+
+    def base_stage(self) -> StageRecord:
+        """Prepare the base model (SmolLM2 converted from the GGUF wheel once, or a tiny random model)."""
+        base = self.config.students.base
+
+        def body() -> tuple[dict[str, Any], list[str]]:
+            from tracebench.train import build_tiny_student, resolve_base
+
+            if _tiny_kind(base):
+                folder = Path(build_tiny_student(base, seed=self.config.seed))
+            else:
+                folder = Path(resolve_base(base))
+            link = self.paths.work / "models" / _display_name(base)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(folder.resolve(), target_is_directory=True)
+            return {"path": str(link), "folder": str(folder)}, [str(link), str(folder)]
+
+        inputs = {"base": base, "seed": self.config.seed}
+        return self._stage("base_model", inputs, f"preparing the base model ({base})", body)
+
+    def train_stage(self, plan: SourcePlan, regime: str, problems: StageRecord) -> StageRecord:
+        """Train one student (resumes from its checkpoints when a previous run of the same stage was killed)."""
+        from tracebench.train import TrainConfig
+
+        name = f"train_{plan.source}_{regime}"
+        output = self.paths.students / f"{plan.source}-{regime}"
+        config = TrainConfig(base=self.config.students.base, output=str(output), regime=regime,
+                             data=problems.outputs[plan.source]["train"], seed=self.config.seed,
+                             name=f"demo {plan.source} {regime}", **self.config.students.train)  # fmt: skip
+        inputs = {"config": {k: v for k, v in config.to_dict().items() if k not in ("output", "data")},
+                  "data": file_digest(config.data or ""), "problems": problems.key}  # fmt: skip
+        key = stage_key(name, inputs)
+        pending = self.cache.folder / f"{name}.pending"
+
+        def body() -> tuple[dict[str, Any], list[str]]:
+            from tracebench.train import train
+            from tracebench.train.trainer import work_dir
+
+            resume = (not self.fresh and work_dir(output).exists() and pending.is_file()
+                      and pending.read_text(encoding="utf-8").strip() == key)  # fmt: skip
+            if not resume:
+                shutil.rmtree(work_dir(output), ignore_errors=True)
+            pending.parent.mkdir(parents=True, exist_ok=True)
+            pending.write_text(key + "\n", encoding="utf-8")
+            if resume:
+                self.console.print(f"    resuming from the checkpoints in {work_dir(output)}")
+            result = train(config, resume=resume, overwrite=True)
+            pending.unlink(missing_ok=True)
+            rec = result.record["result"]
+            self.console.print(
+                f"    {rec['steps']} steps, loss {rec['first_loss']:.3f} -> {rec['final_loss']:.3f}, "
+                f"{rec['train_seconds']:.0f} s ({rec['tokens_per_s']:.0f} tokens/s)"
+            )
+            return {"student": str(output), "steps": rec["steps"], "first_loss": rec["first_loss"],
+                    "final_loss": rec["final_loss"], "train_seconds": rec["train_seconds"]}, [str(output)]  # fmt: skip
+
+        steps = config.max_steps if config.max_steps > 0 else f"{config.epochs:g} epochs"
+        batch = config.effective_batch_size
+        what = f"training {self.config.students.base} {config.method} student ({steps} steps, batch {batch})"
+        return self._stage(name, inputs, what, body)
+
+    def eval_stage(self, plan: SourcePlan, run: ModelRun) -> StageRecord:
+        """Evaluate one model with the real ``lm_eval`` command (results + samples under ``eval/<source>/``)."""
+        from tracebench.commands.main_job import Stage, run_stage
+
+        name = f"eval_{plan.source}_{run.label}"
+        ev = self.config.evaluation
+        extra: list[str] = ["--metadata", json.dumps(plan.metadata(), sort_keys=True)]
+        if run.pretrained is not None:
+            extra += ["--model_args", f"pretrained={run.pretrained},dtype={ev.dtype}", "--device", "cpu",
+                      "--batch_size", str(ev.batch_size), "--apply_chat_template"]  # fmt: skip
+        else:
+            extra += ["--model_args", f"seed={self.config.seed}"]
+        if run.max_gen_toks is not None:
+            extra += ["--gen_kwargs", f"max_gen_toks={run.max_gen_toks}"]
+        extra += ["--seed", str(self.config.seed)]
+        inputs = {"model": run.lm_model, "pretrained": run.pretrained, "upstream": run.upstream, "tasks": run.tasks,
+                  "limit": run.limit, "extra": extra}  # fmt: skip
+        dest = self.paths.evals / plan.source / run.label
+
+        def body() -> tuple[dict[str, Any], list[str]]:
+            tmp = self.paths.tmp / name
+            shutil.rmtree(tmp, ignore_errors=True)
+            stage = Stage(label=run.label, model=run.lm_model, extra=extra)
+            run_stage(stage, tmp, run.limit, self.console, tasks=run.tasks)
+            if stage.error:
+                raise DemoError(f"{name}: {stage.error}")
+            shutil.rmtree(dest, ignore_errors=True)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp / run.label, dest)
+            shutil.rmtree(tmp, ignore_errors=True)
+            shown = ", ".join(
+                f"{t.removeprefix('tracebench_')}: answer_acc {_fmt(m.get('answer_acc'))}"
+                + ("" if t.endswith("_direct") else f", trace_acc {_fmt(m.get('trace_acc'))}")
+                for t, m in stage.results.items()
+            )
+            self.console.print(f"    {shown} ({stage.seconds:.0f} s)")
+            return {"folder": str(dest), "results": stage.results}, [str(dest)]
+
+        gen = f", max_gen_toks {run.max_gen_toks}" if run.max_gen_toks else ""
+        what = f"lm_eval --model {run.lm_model} on {', '.join(run.tasks)} (limit {run.limit}{gen})"
+        return self._stage(name, inputs, what, body)
+
+    def leaderboard_stage(self, evals: Sequence[StageRecord]) -> StageRecord:
+        """Build the leaderboard from the demo's lm-eval outputs into the leaderboard folder."""
+
+        def body() -> tuple[dict[str, Any], list[str]]:
+            from tracebench.leaderboard import build, write_outputs
+
+            board = build([self.paths.evals], out_dir=self.paths.leaderboard, seed=self.config.seed,
+                          iters=self.config.bootstrap_iters)  # fmt: skip
+            write_outputs(board, self.paths.leaderboard)
+            index = self.paths.leaderboard / "index.html"
+            return {"index": str(index), "models": len(board.models)}, [str(index)]
+
+        self._prune_evals(evals)
+        inputs = {"evals": [r.key for r in evals], "seed": self.config.seed, "iters": self.config.bootstrap_iters,
+                  "out": str(self.paths.leaderboard)}  # fmt: skip
+        return self._stage("leaderboard", inputs, f"building the leaderboard into {self.paths.leaderboard}/", body)
+
+    def _prune_evals(self, evals: Sequence[StageRecord]) -> None:
+        """Remove lm-eval folders of models no longer in the demo (the leaderboard reads the whole folder)."""
+        keep = {Path(r.outputs["folder"]).resolve() for r in evals}
+        if not self.paths.evals.is_dir():
+            return
+        for source_dir in self.paths.evals.iterdir():
+            for folder in source_dir.iterdir() if source_dir.is_dir() else []:
+                if folder.resolve() not in keep:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+    # ------------------------------------------------------------------------------------------------ run
+
+    def model_runs(self, plan: SourcePlan, base: StageRecord, students: dict[str, StageRecord]) -> list[ModelRun]:
+        """The models evaluated on one source: reference models, the base model, the students."""
+        ev = self.config.evaluation
+        runs = [ModelRun(ref.removeprefix("tracebench-"), ref, ref, None, (plan.trace_task, plan.direct_task),
+                         plan.eval_limit, None) for ref in ev.references]  # fmt: skip
+        runs.append(ModelRun(BASE_LABEL, BASE_LABEL, "hf", base.outputs["path"], (plan.trace_task, plan.direct_task),
+                             plan.base_eval_limit, ev.base_max_gen_toks, base.key))  # fmt: skip
+        for regime, record in students.items():
+            direct = regime == "answer_only"
+            runs.append(ModelRun(regime, regime, "hf", record.outputs["student"],
+                                 (plan.direct_task if direct else plan.trace_task,), plan.eval_limit,
+                                 ev.direct_max_gen_toks if direct else ev.trace_max_gen_toks, record.key))  # fmt: skip
+        return runs
+
+    def run(self) -> DemoResult:
+        """Run (or reuse) every stage, then print the leaderboard and the verdict."""
+        for k, v in OFFLINE_ENV.items():
+            os.environ.setdefault(k, v)
+        start = time.monotonic()
+        if self.fresh:
+            self.cache.clear()
+        n_sources = len(self.config.sources)
+        n_regimes = len(self.config.students.regimes)
+        per_source = n_regimes + len(self.config.evaluation.references) + 1 + n_regimes
+        self.total = 2 + n_sources * per_source + 1
+        problems = self.problems_stage()
+        base = self.base_stage()
+        evals: list[StageRecord] = []
+        runs_by_source: dict[str, list[ModelRun]] = {}
+        for plan in self.config.sources:
+            students = {r: self.train_stage(plan, r, problems) for r in self.config.students.regimes}
+            runs = self.model_runs(plan, base, students)
+            runs_by_source[plan.source] = runs
+            evals += [self.eval_stage(plan, run) for run in runs]
+        self.leaderboard_stage(evals)
+        self.result.seconds = time.monotonic() - start
+        self.report(runs_by_source)
+        return self.result
+
+    def report(self, runs_by_source: dict[str, list[ModelRun]]) -> None:
+        """Print the ranked table, where the pages are, and the verdict; write ``summary.json``."""
+        from tracebench.leaderboard import build
+        from tracebench.leaderboard.terminal import print_leaderboard
+
+        board = build([self.paths.evals], out_dir=self.paths.leaderboard, seed=self.config.seed,
+                      iters=self.config.bootstrap_iters)  # fmt: skip
+        print_leaderboard(board, self.console)
+        self.console.print(f"leaderboard: {self.paths.leaderboard / 'index.html'} (also index.md, leaderboard.csv, "
+                           "leaderboard.json, models/, plots/)")  # fmt: skip
+        for plan in self.config.sources:
+            results = regime_results(board, runs_by_source[plan.source], plan)
+            lines = verdict_lines(results)
+            self.result.results[plan.source] = results
+            self.result.verdict[plan.source] = lines
+            self.console.rule(f"verdict: {plan.source}")
+            for line in lines:
+                self.console.print(line, highlight=False)
+        self.console.print(f"demo finished in {self.result.seconds:.0f} s "
+                           f"({sum(s.status == RAN for s in self.result.stages)} stages run, "
+                           f"{sum(s.status == CACHED for s in self.result.stages)} cached)")  # fmt: skip
+        write_json(self.paths.work / "summary.json", summary_document(self.config, self.result))
+
+
+def regime_results(board: Any, runs: Sequence[ModelRun], plan: SourcePlan) -> list[RegimeResult]:
+    """The verdict's inputs from the built leaderboard: per trained regime and the base model."""
+    by_model: dict[tuple[str, str], Any] = {}
+    for entry in board.entries:
+        if entry.model.pretrained is not None:
+            by_model[(entry.model.pretrained, entry.task)] = entry
+    out: list[RegimeResult] = []
+    for run in runs:
+        if run.pretrained is None:
+            continue
+        for task in run.tasks:
+            entry = by_model.get((run.pretrained, task))
+            if entry is None:
+                continue
+            direct = task.endswith("_direct")
+            name = run.regime if len(run.tasks) == 1 else f"{run.regime} ({'direct' if direct else 'trace'} prompt)"
+            out.append(RegimeResult(run.regime, task, entry.stats.n, entry.value("answer_acc"),
+                                    None if direct else entry.stats.table, name=name))  # fmt: skip
+    order = {"answer_only": 0, "correct_trace": 1, "incorrect_trace": 2}
+    return sorted(out, key=lambda r: (order.get(r.regime, 3), r.label))
+
+
+def summary_document(config: DemoConfig, result: DemoResult) -> dict[str, Any]:
+    """The run's record (``<work>/summary.json``): stages with status and seconds, numbers and verdict."""
+    return {
+        "config": config.to_dict(),
+        "seconds": round(result.seconds, 3),
+        "stages": [s.to_dict() for s in result.stages],
+        "results": {
+            src: [
+                {
+                    "regime": r.regime,
+                    "name": r.label,
+                    "task": r.task,
+                    "n": r.n,
+                    "answer_acc": _clean(r.answer_acc),
+                    "trace_acc": _clean(r.trace_acc),
+                    "table": None if r.table is None else [r.table.n11, r.table.n10, r.table.n01, r.table.n00],
+                }
+                for r in rs
+            ]
+            for src, rs in result.results.items()
+        },  # fmt: skip
+        "verdict": result.verdict,
+        "leaderboard": str(result.leaderboard),
+    }
+
+
+def apply_budget(config: DemoConfig, minutes: float, tokens_per_example: float) -> DemoConfig:
+    """Scale training steps and evaluation limits of ``config`` to a wall-time budget (:func:`plan_budget`)."""
+    import dataclasses
+
+    n_students = len(config.sources) * len(config.students.regimes)
+    n_evals = len(config.sources) * (len(config.students.regimes) + 2)
+    ev = config.evaluation
+    batch = int(config.students.train.get("effective_batch_size", 8))
+    plan = plan_budget(minutes, n_students, n_evals, tokens_per_example, batch=batch,
+                       gen_tokens=ev.trace_max_gen_toks, eval_batch=ev.batch_size)  # fmt: skip
+    sources = tuple(dataclasses.replace(p, eval_limit=plan.eval_limit, base_eval_limit=max(10, plan.eval_limit // 2))
+                    for p in config.sources)  # fmt: skip
+    students = dataclasses.replace(config.students, train={**config.students.train, "max_steps": plan.max_steps})
+    return dataclasses.replace(config, sources=sources, students=students)
+
+
+def _display_name(base: str) -> str:
+    return {"smollm2": "SmolLM2-135M-Instruct"}.get(base, base)
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _clean(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 6)
