@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,15 +90,15 @@ def read_results(folder: Path) -> dict[str, dict[str, float | None]]:
     return out
 
 
-def run_stage(stage: Stage, out: Path, limit: float, console: Any) -> None:
-    """Run one model on the tasks with the real lm-eval CLI; fill ``stage.results`` or ``stage.error``."""
+def run_stage(stage: Stage, out: Path, limit: float, console: Any, tasks: Sequence[str] = TASKS) -> None:
+    """Run one model on ``tasks`` with the real lm-eval CLI; fill ``stage.results`` or ``stage.error``."""
     folder = out / stage.label
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     base, needed = lm_eval_base_command()
     limit_text = str(int(limit)) if float(limit).is_integer() else str(limit)
-    cmd = [*base, "--model", stage.model, "--tasks", ",".join(TASKS), "--limit", limit_text, "--log_samples",
+    cmd = [*base, "--model", stage.model, "--tasks", ",".join(tasks), "--limit", limit_text, "--log_samples",
            "--output_path", str(folder), *needed, *stage.extra]  # fmt: skip
     log = folder / "lm_eval.log"
     start = time.monotonic()
