@@ -44,8 +44,9 @@ from tracebench.metrics import Table2x2, summarize
 from tracebench.problem import Problem
 from tracebench.schemas import validate
 from tracebench.scoring import (
+    DIRECT_METRICS,
     PROFILES,
-    QUADRANTS,
+    TRACE_METRICS,
     Profile,
     ScoredSample,
     normalize_answer,
@@ -56,26 +57,10 @@ from tracebench.sources import get_source
 from tracebench.traces.listrepr import parse_list_repr
 from tracebench.traces.prompt import PromptMode
 
-METRIC_NAMES: tuple[str, ...] = (
-    "answer_acc",
-    "label_acc",
-    "facts_exact",
-    "facts_precision",
-    "facts_recall",
-    "facts_f1",
-    "trace_acc",
-    "trace_acc_paper",
-    "parse_rate",
-    *QUADRANTS,
-    "mismatch_rate",
-    "p_answer_given_trace",
-    "p_answer_given_no_trace",
-    "p_trace_given_answer",
-    "phi",
-)
+METRIC_NAMES: tuple[str, ...] = TRACE_METRICS
 """Every aggregate metric name of DESIGN.md, in report order."""
 
-DIRECT_METRIC_NAMES: tuple[str, ...] = ("answer_acc",)
+DIRECT_METRIC_NAMES: tuple[str, ...] = DIRECT_METRICS
 """What an answer-only (``direct``) rescoring reports."""
 
 JoinStatus = Literal["matched", "ambiguous", "unmatched"]

@@ -21,7 +21,7 @@ from typing import Any
 from tracebench.io import atomic_write_text
 from tracebench.metrics import summarize
 from tracebench.problem import Problem, Step
-from tracebench.scoring import score_sample
+from tracebench.scoring import PAIR_METRICS, SAMPLE_METRICS, score_sample
 from tracebench.traces import PromptMode, render, render_answer, render_prompt
 
 LABELS: tuple[str, ...] = ("location", "count", "yes_no", "list")
@@ -91,23 +91,8 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-TRACE_METRIC_KEYS: tuple[str, ...] = (
-    "answer_acc",
-    "label_acc",
-    "facts_exact",
-    "facts_precision",
-    "facts_recall",
-    "facts_f1",
-    "trace_acc",
-    "trace_acc_paper",
-    "parse_rate",
-    "both_correct",
-    "trace_only",
-    "answer_only",
-    "neither",
-    "mismatch_rate",
-)
-PAIR_KEYS: tuple[str, ...] = ("p_answer_given_trace", "p_answer_given_no_trace", "p_trace_given_answer", "phi")
+TRACE_METRIC_KEYS: tuple[str, ...] = SAMPLE_METRICS
+PAIR_KEYS: tuple[str, ...] = PAIR_METRICS
 
 
 def sample_line(doc_id: int, problem: Problem, output: str, direct: bool) -> dict[str, Any]:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tracebench.scoring.sample import DIRECT_METRICS as SCORING_DIRECT_METRICS
+from tracebench.scoring.sample import TRACE_METRICS as SCORING_TRACE_METRICS
+
 TASK_PREFIX = "tracebench_"
 VARIANTS: tuple[str, ...] = ("direct", "forced_gold", "forced_corrupt", "forced_swapped")
 """Known task-name suffixes; a name without one is the trace-prompted task."""
@@ -20,28 +23,9 @@ OVERALL = "tracebench"
 OVERALL_DIRECT = "tracebench_direct"
 """Name of the overall row pooling each model's answer-only tasks."""
 
-TRACE_METRICS: tuple[str, ...] = (
-    "answer_acc",
-    "label_acc",
-    "facts_exact",
-    "facts_precision",
-    "facts_recall",
-    "facts_f1",
-    "trace_acc",
-    "trace_acc_paper",
-    "parse_rate",
-    "both_correct",
-    "trace_only",
-    "answer_only",
-    "neither",
-    "mismatch_rate",
-    "p_answer_given_trace",
-    "p_answer_given_no_trace",
-    "p_trace_given_answer",
-    "phi",
-)
+TRACE_METRICS: tuple[str, ...] = SCORING_TRACE_METRICS
 """Metrics a trace-prompted task reports in lm-eval's results (besides ``tb_record`` = n)."""
-DIRECT_METRICS: tuple[str, ...] = ("answer_acc",)
+DIRECT_METRICS: tuple[str, ...] = SCORING_DIRECT_METRICS
 """Metrics an answer-only task reports."""
 
 

@@ -9,7 +9,16 @@ from tracebench.scoring.answers import (
     split_elements,
 )
 from tracebench.scoring.normalize import normalize_answer, normalize_fact, normalize_label
-from tracebench.scoring.sample import PAIR_METRICS, QUADRANTS, ScoredSample, quadrant, score_sample
+from tracebench.scoring.sample import (
+    DIRECT_METRICS,
+    PAIR_METRICS,
+    QUADRANTS,
+    SAMPLE_METRICS,
+    TRACE_METRICS,
+    ScoredSample,
+    quadrant,
+    score_sample,
+)
 from tracebench.scoring.steps import (
     PROFILES,
     FactScores,
@@ -21,7 +30,10 @@ from tracebench.scoring.steps import (
 )
 
 __all__ = [
+    "DIRECT_METRICS",
     "PAIR_METRICS",
+    "SAMPLE_METRICS",
+    "TRACE_METRICS",
     "PROFILES",
     "QUADRANTS",
     "FactScores",

@@ -22,6 +22,27 @@ QUADRANTS = ("both_correct", "trace_only", "answer_only", "neither")
 PAIR_METRICS = ("p_answer_given_trace", "p_answer_given_no_trace", "p_trace_given_answer", "phi")
 """Metrics aggregated over (trace_ok, answer_ok) pairs rather than averaged."""
 
+SAMPLE_METRICS: tuple[str, ...] = (
+    "answer_acc",
+    "label_acc",
+    "facts_exact",
+    "facts_precision",
+    "facts_recall",
+    "facts_f1",
+    "trace_acc",
+    "trace_acc_paper",
+    "parse_rate",
+    *QUADRANTS,
+    "mismatch_rate",
+)
+"""The per-sample metrics of a trace-mode sample (``ScoredSample.metrics``), averaged over samples."""
+
+TRACE_METRICS: tuple[str, ...] = SAMPLE_METRICS + PAIR_METRICS
+"""Every DESIGN.md metric a trace-prompted evaluation reports, in the canonical order."""
+
+DIRECT_METRICS: tuple[str, ...] = ("answer_acc",)
+"""Every metric an answer-only (direct) evaluation reports."""
+
 
 def quadrant(trace_ok: bool, answer_ok: bool) -> str:
     """Name the 2x2 cell of a sample: ``both_correct``, ``trace_only``, ``answer_only`` or ``neither``."""
