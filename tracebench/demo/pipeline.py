@@ -371,12 +371,18 @@ class Demo:
 
     def report(self, runs_by_source: dict[str, list[ModelRun]]) -> None:
         """Print the ranked table, where the pages are, and the verdict; write ``summary.json``."""
-        from tracebench.leaderboard import build
-        from tracebench.leaderboard.terminal import print_leaderboard
+        from rich.text import Text
+
+        from tracebench.leaderboard import OVERALL, OVERALL_DIRECT, build
+        from tracebench.leaderboard.terminal import leaderboard_table
 
         board = build([self.paths.evals], out_dir=self.paths.leaderboard, seed=self.config.seed,
                       iters=self.config.bootstrap_iters)  # fmt: skip
-        print_leaderboard(board, self.console)
+        for task in (OVERALL, OVERALL_DIRECT):
+            if task in board.tasks:
+                self.console.print(leaderboard_table(board, task=task, width=self.console.width))
+        for issue in board.issues:
+            self.console.print(Text(f"skipped: {issue}", style="yellow"))
         self.console.print(f"leaderboard: {self.paths.leaderboard / 'index.html'} (also index.md, leaderboard.csv, "
                            "leaderboard.json, models/, plots/)")  # fmt: skip
         for plan in self.config.sources:

@@ -118,7 +118,7 @@ def conclusions(results: Sequence[RegimeResult], target: float = 0.8) -> list[st
         parts = ", ".join(f"{r.regime} {_pct(r.answer_acc)}" for r in learned)
         reached = all(r.answer_acc >= target for r in learned)
         verb = "reach" if reached else "do NOT all reach"
-        line = f"The students learned the task: answer accuracy {parts}; they {verb} the {_pct(target)} target"
+        line = f"Answer accuracy of the trained students: {parts}; they {verb} the {_pct(target)} target"
         if bases:
             shown = ", ".join(f"{_pct(b.answer_acc)} on {b.task.removeprefix('tracebench_')}" for b in bases)
             line += f" (untrained base model: {shown})"
