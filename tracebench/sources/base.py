@@ -140,7 +140,7 @@ def locate_data(
         looked.append(f"{root} ({origin})")
     example = candidates[0] if candidates else source
     raise DataNotFoundError(
-        f"{what} for source '{source}' was not found locally"
+        f"{what} for source '{source}': not found locally"
         + (f"; looked in: {'; '.join(looked)}" if looked else " (no location was given)")
         + f". Point tracebench at it with the environment variable {env_var}=/path/to/{example}"
         + f", or {DATA_DIR_ENV}=/path/to/root (holding {source}/{example}), or the lm-eval task option"
