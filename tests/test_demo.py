@@ -172,6 +172,11 @@ def test_quick_demo_end_to_end_and_cached(tmp_path: Path, monkeypatch: pytest.Mo
     regimes = [r.label for r in first.results["synth_world"]]
     assert regimes == ["answer_only", "correct_trace", "incorrect_trace", "base (direct prompt)", "base (trace prompt)"]
     assert first.verdict["synth_world"][0].startswith("answer_only: answer accuracy")
+    # lm-eval evaluated exactly the demo's test problems (the task rebuilt them from the same --metadata)
+    test_ids = [json.loads(line)["id"] for line in (paths.work / "problems/synth_world/test.jsonl").open()]
+    samples = next((paths.work / "eval/synth_world/correct_trace").rglob("samples_tracebench_synth_world_*.jsonl"))
+    evaluated = sorted(json.loads(line)["doc"]["id"] for line in samples.open())
+    assert evaluated == sorted(test_ids[: len(evaluated)]) and len(evaluated) == 6
     summary = json.loads((paths.work / "summary.json").read_text(encoding="utf-8"))
     assert [s["status"] for s in summary["stages"]] == [RAN] * len(names)
     text = console.export_text()

@@ -249,7 +249,7 @@ class Demo:
             rec = result.record["result"]
             self.console.print(
                 f"    {rec['steps']} steps, loss {rec['first_loss']:.3f} -> {rec['final_loss']:.3f}, "
-                f"{rec['train_seconds']:.0f} s ({rec['tokens_per_s']:.0f} tokens/s)"
+                f"{rec['train_seconds']:.0f} s ({rec['tokens_per_s'] or 0:.0f} tokens/s)"
             )
             return {"student": str(output), "steps": rec["steps"], "first_loss": rec["first_loss"],
                     "final_loss": rec["final_loss"], "train_seconds": rec["train_seconds"]}, [str(output)]  # fmt: skip
