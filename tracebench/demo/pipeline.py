@@ -224,9 +224,10 @@ class Demo:
 
         name = f"train_{plan.source}_{regime}"
         output = self.paths.students / f"{plan.source}-{regime}"
+        fields = self.config.students.train_fields(regime)
         config = TrainConfig(base=self.config.students.base, output=str(output), regime=regime,
                              data=problems.outputs[plan.source]["train"], seed=self.config.seed,
-                             name=f"demo {plan.source} {regime}", **self.config.students.train)  # fmt: skip
+                             name=f"demo {plan.source} {regime}", **fields)  # fmt: skip
         inputs = {"config": {k: v for k, v in config.to_dict().items() if k not in ("output", "data")},
                   "data": file_digest(config.data or ""), "problems": problems.key}  # fmt: skip
         key = stage_key(name, inputs)
@@ -459,7 +460,9 @@ def apply_budget(config: DemoConfig, minutes: float, tokens_per_example: float) 
                        gen_tokens=ev.trace_max_gen_toks, eval_batch=ev.batch_size)  # fmt: skip
     sources = tuple(dataclasses.replace(p, eval_limit=plan.eval_limit, base_eval_limit=max(10, plan.eval_limit // 2))
                     for p in config.sources)  # fmt: skip
-    students = dataclasses.replace(config.students, train={**config.students.train, "max_steps": plan.max_steps})
+    students = dataclasses.replace(
+        config.students, train={**config.students.train, "max_steps": plan.max_steps}, regime_train={}
+    )
     return dataclasses.replace(config, sources=sources, students=students)
 
 
