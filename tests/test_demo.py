@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
+from shared_data import BABI_ARCHIVE, COTEMPQA_DIR, needs_babi, needs_cotempqa
 
 from tracebench.demo import (
     CACHED,
@@ -84,7 +85,7 @@ def test_conclusions() -> None:
     )
     # incorrect 84% - correct 50% = 34 points better, with trace accuracy 0%
     assert lines[1] == (
-        "The student trained on wrong traces writes right traces 0% of the time, yet answers 34% better than the "
+        "The student trained on wrong traces writes right traces 0% of the time, yet answers 34 points better than the "
         "student trained on correct traces (84% vs 50%)."
     )
     assert lines[2].startswith("As in the study: a right answer does not need a right trace")
@@ -193,3 +194,30 @@ def test_quick_demo_end_to_end_and_cached(tmp_path: Path, monkeypatch: pytest.Mo
     third = Demo(quick_profile(), paths, Console(width=150, record=True)).run()
     ran = [s.name for s in third.stages if s.status == RAN]
     assert ran == ["train_synth_world_incorrect_trace"]
+
+
+@needs_babi
+@needs_cotempqa
+def test_real_profile_sizes_itself_and_writes_the_real_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    from tracebench.commands.demo import real_tokens_per_example
+    from tracebench.demo import apply_budget, real_profile
+
+    monkeypatch.setenv("TRACEBENCH_BABI_PATH", str(BABI_ARCHIVE))
+    monkeypatch.setenv("TRACEBENCH_COTEMPQA_PATH", str(COTEMPQA_DIR))
+    tokens = real_tokens_per_example(("babi", "cotempqa"))
+    assert 100 < tokens < 2000
+    config = apply_budget(real_profile(30), 30, tokens)
+    assert [p.source for p in config.sources] == ["babi", "cotempqa"]
+    assert config.students.train["max_steps"] >= 5 and all(p.eval_limit >= 20 for p in config.sources)
+    demo = Demo(config, DemoPaths(tmp_path / "work", tmp_path / "board"), Console(width=150, record=True))
+    demo.total = 1
+    record = demo.problems_stage()
+    babi = record.outputs["babi"]
+    # the test file holds the first problems of the source's test split: what lm-eval's --limit evaluates
+    assert babi["n_test"] == max(config.sources[0].eval_limit, config.sources[0].base_eval_limit)
+    first = json.loads(Path(babi["test"]).read_text(encoding="utf-8").splitlines()[0])
+    assert first["source"] == "babi" and record.outputs["cotempqa"]["n_train"] > 0

@@ -12,6 +12,7 @@ import math
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,7 +246,9 @@ class Demo:
             pending.write_text(key + "\n", encoding="utf-8")
             if resume:
                 self.console.print(f"    resuming from the checkpoints in {work_dir(output)}")
-            result = train(config, resume=resume, overwrite=True)
+            with warnings.catch_warnings():  # transformers' deprecation notices are not the user's business here
+                warnings.simplefilter("ignore", FutureWarning)
+                result = train(config, resume=resume, overwrite=True)
             pending.unlink(missing_ok=True)
             rec = result.record["result"]
             self.console.print(
@@ -342,7 +345,8 @@ class Demo:
             direct = regime == "answer_only"
             runs.append(ModelRun(regime, regime, "hf", record.outputs["student"],
                                  (plan.direct_task if direct else plan.trace_task,), plan.eval_limit,
-                                 ev.direct_max_gen_toks if direct else ev.trace_max_gen_toks, record.key))  # fmt: skip
+                                 ev.direct_max_gen_toks if direct else plan.trace_max_gen_toks or ev.trace_max_gen_toks,
+                                 record.key))  # fmt: skip
         return runs
 
     def run(self) -> DemoResult:

@@ -129,9 +129,9 @@ def conclusions(results: Sequence[RegimeResult], target: float = 0.8) -> list[st
         if abs(gap) <= 0.05:
             how = "about as well as"
         elif gap > 0:
-            how = f"{_pct(gap)} worse than"
+            how = f"{100 * gap:.0f} points worse than"
         else:
-            how = f"{_pct(-gap)} better than"
+            how = f"{-100 * gap:.0f} points better than"
         out.append(
             f"The student trained on wrong traces writes right traces {_pct(incorrect.trace_acc)} of the time, yet "
             f"answers {how} the student trained on correct traces ({_pct(incorrect.answer_acc)} vs "
