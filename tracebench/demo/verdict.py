@@ -144,7 +144,12 @@ def conclusions(results: Sequence[RegimeResult], target: float = 0.8) -> list[st
             )
     if correct is not None and correct.table is not None:
         chi = chi2_independence(correct.table)
-        if chi.dependent:
+        if math.isnan(chi.statistic):
+            out.append(
+                "For the correct-trace student the chi-square test cannot be computed (a row or column of its 2x2 "
+                "table is empty), so these numbers cannot say whether right traces and right answers go together."
+            )
+        elif chi.dependent:
             out.append(
                 "For the correct-trace student, right traces and right answers go together (chi-square "
                 "dependent); the interventions tasks (tracebench_*_forced_*) test whether the answer uses the trace."
