@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.real:  # offline by design: a missing dataset fails fast with its DataNotFoundError message
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-    console = Console(width=None if sys.stdout.isatty() else 150)
+    console = Console(width=None if sys.stdout.isatty() else 200)
     profile = "quick" if args.quick else "real" if args.real else "full"
     work, board = PROFILE_DIRS[profile]
     paths = DemoPaths(work=Path(args.out or work), leaderboard=Path(args.leaderboard or board))
