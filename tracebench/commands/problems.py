@@ -15,6 +15,8 @@ import sys
 from collections import Counter
 from typing import Any
 
+from tracebench.commands._options import source_options
+
 
 def register(subparsers: Any) -> None:
     """Add the ``problems`` sub-command."""
@@ -38,18 +40,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _options(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for item in args.option:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--option {item!r}: expected KEY=VALUE")
-        options[key.strip()] = value
-    if args.data:
-        options["data_path"] = args.data
-    return options
-
-
 def run(args: argparse.Namespace) -> int:
     """Export or validate; returns the exit status."""
     if args.validate:
@@ -69,7 +59,7 @@ def _export(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     try:
-        options = _options(args)
+        options = source_options(args)
         spec = get_source(args.source)
         with Progress(
             SpinnerColumn(),

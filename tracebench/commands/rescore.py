@@ -14,6 +14,8 @@ import argparse
 import sys
 from typing import Any
 
+from tracebench.commands._options import source_options
+
 _MAX_UNMATCHED_SHOWN = 5
 
 
@@ -61,18 +63,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _options(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for item in args.option:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--option {item!r}: expected KEY=VALUE")
-        options[key.strip()] = value
-    if args.data:
-        options["data_path"] = args.data
-    return options
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the rescoring and print a summary; returns the exit status."""
     from rich.console import Console
@@ -83,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     try:
-        options = _options(args)
+        options = source_options(args)
         get_source(args.source)  # unknown source: fail before reading anything
         context = None if str(args.context_field).lower() in ("", "none") else args.context_field
         fields = FieldNames(

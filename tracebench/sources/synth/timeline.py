@@ -71,12 +71,12 @@ from typing import Any
 
 from tracebench.problem import Problem, Step
 from tracebench.sources.base import SourceSpec, register_source
+from tracebench.sources.synth import split_size
 
 SOURCE = "synth_timeline"
 LABELS: tuple[str, ...] = ("equal", "overlap", "during", "mix")
 SHAPES: tuple[str, ...] = ("S1_R1_O2", "S1_R2_O2")
 DEFAULT_SEED = 2505
-DEFAULT_SIZES: dict[str, int] = {"test": 200, "train": 1000}
 MAX_ATTEMPTS = 200
 
 FIRST_NAMES = (
@@ -410,12 +410,8 @@ def iter_problems(
     split: str = "test", size: int | None = None, seed: int = DEFAULT_SEED, **knobs: Any
 ) -> Iterator[Problem]:
     """Yield the problems of a split lazily (same rule as :func:`load`)."""
-    if split not in DEFAULT_SIZES:
-        raise ValueError(f"unknown split {split!r} for source '{SOURCE}': expected one of {tuple(DEFAULT_SIZES)}")
+    n = split_size(SOURCE, split, size)
     config = make_config(**knobs)
-    n = DEFAULT_SIZES[split] if size is None else int(size)
-    if n < 0:
-        raise ValueError(f"{SOURCE}: size must be >= 0, got {n}")
     for index in range(n):
         yield generate_problem(split, index, int(seed), config)
 

@@ -65,6 +65,7 @@ from typing import Any
 
 from tracebench.problem import Problem, Step
 from tracebench.sources.base import SourceSpec, register_source
+from tracebench.sources.synth import split_size
 
 SOURCE = "synth_world"
 QUESTION_TYPES: tuple[str, ...] = (
@@ -116,7 +117,6 @@ DROP_VERBS: tuple[str, ...] = ("dropped", "put down", "discarded", "left")
 NUMBER_WORDS: tuple[str, ...] = ("none", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 DEFAULT_SEED = 2505
-DEFAULT_SIZES: dict[str, int] = {"test": 200, "train": 1000}
 MAX_BYSTANDERS = 2
 MAX_ATTEMPTS = 1000
 
@@ -412,12 +412,8 @@ def iter_problems(
     split: str = "test", size: int | None = None, seed: int = DEFAULT_SEED, **knobs: Any
 ) -> Iterator[Problem]:
     """Yield the problems of a split lazily (same rule as :func:`load`)."""
-    if split not in DEFAULT_SIZES:
-        raise ValueError(f"unknown split {split!r} for source 'synth_world': expected one of {tuple(DEFAULT_SIZES)}")
+    n = split_size("synth_world", split, size)
     config = make_config(**knobs)
-    n = DEFAULT_SIZES[split] if size is None else int(size)
-    if n < 0:
-        raise ValueError(f"synth_world: size must be >= 0, got {n}")
     for index in range(n):
         yield generate_problem(split, index, int(seed), config)
 
