@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tracebench.harness.data import problem_to_doc
 from tracebench.io import atomic_write_text
 from tracebench.metrics import summarize
 from tracebench.problem import Problem, Step
@@ -72,19 +73,8 @@ def make_output(problem: Problem, trace_ok: bool, answer_ok: bool, direct: bool 
 
 
 def problem_doc(problem: Problem) -> dict[str, Any]:
-    """The lm-eval doc of a problem, shaped like ``tracebench.harness.data.problem_to_doc``."""
-    return {
-        "id": problem.id,
-        "source": problem.source,
-        "question": problem.question,
-        "context": list(problem.context),
-        "answers": list(problem.answers),
-        "label": problem.label or "",
-        "facts": list(problem.facts),
-        "category": str(problem.meta.get("category", "")),
-        "profile": "strict",
-        "problem": json.dumps(problem.to_dict(), ensure_ascii=False, sort_keys=True),
-    }
+    """The lm-eval doc of a problem: exactly ``tracebench.harness.data.problem_to_doc`` (strict profile)."""
+    return problem_to_doc(problem, "strict")
 
 
 def _sha(text: str) -> str:

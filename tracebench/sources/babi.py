@@ -80,7 +80,7 @@ from pathlib import Path
 from typing import Any
 
 from tracebench.problem import Problem, Step
-from tracebench.sources.base import DataNotFoundError, SourceSpec, locate_data, register_source
+from tracebench.sources.base import DataNotFoundError, SourceSpec, hub_offline, locate_data, register_source
 
 SOURCE = "babi"
 ENV_VAR = "TRACEBENCH_BABI_PATH"
@@ -129,8 +129,6 @@ DEFAULT_TEST_FRACTION = 0.1
 ANSWER_FORMATS: dict[int, str] = {8: "set", 19: "sequence"}
 """Tasks whose answers are comma-separated lists (everything else is ``"text"``)."""
 ANSWER_SEP = ","
-
-_OFFLINE_VALUES = {"1", "on", "yes", "true"}
 
 
 # ----------------------------------------------------------------------------------------------- stories
@@ -436,13 +434,6 @@ class ParquetData(BabiData):
 def hub_data() -> ParquetData:
     """The parquet export of ``facebook/babi_qa`` on the hub (revision ``refs/convert/parquet``)."""
     return ParquetData(HUB_ID, f"the hub dataset {HUB_ID} (revision {HUB_REVISION})", HUB_REVISION, remote=True)
-
-
-def hub_offline() -> bool:
-    """Whether the hub is switched off (``HF_HUB_OFFLINE`` or ``HF_DATASETS_OFFLINE``)."""
-    return any(
-        os.environ.get(v, "").strip().lower() in _OFFLINE_VALUES for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
-    )
 
 
 def _how_to_point() -> str:

@@ -21,6 +21,14 @@ from typing import Any
 from tracebench.problem import Problem
 
 DATA_DIR_ENV = "TRACEBENCH_DATA_DIR"
+_OFFLINE_VALUES = frozenset({"1", "true", "yes", "on"})
+
+
+def hub_offline() -> bool:
+    """Whether the Hugging Face hub is switched off (``HF_HUB_OFFLINE`` or ``HF_DATASETS_OFFLINE`` set true)."""
+    return any(
+        os.environ.get(v, "").strip().lower() in _OFFLINE_VALUES for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    )
 
 
 class DataNotFoundError(FileNotFoundError):

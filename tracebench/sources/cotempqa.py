@@ -100,7 +100,7 @@ import numpy as np
 
 from tracebench.problem import Problem, Step
 from tracebench.schemas import RecordError
-from tracebench.sources.base import DataNotFoundError, SourceSpec, locate_data, register_source
+from tracebench.sources.base import DataNotFoundError, SourceSpec, hub_offline, locate_data, register_source
 
 SOURCE = "cotempqa"
 ENV_VAR = "TRACEBENCH_COTEMPQA_PATH"
@@ -114,7 +114,6 @@ DEFAULT_SEED = 42
 DEFAULT_TEST_FRACTION = 0.2
 FACT_RULES = ("entity", "paper")
 FIELDS = ("index", "triple_element", "question", "facts", "answer")
-_OFFLINE_VALUES = {"1", "true", "yes", "on"}
 
 _DATE = r"(?:[A-Z][a-z]+(?: \d{1,2})?, )?\d{1,4}"
 _FACT = re.compile(
@@ -125,13 +124,6 @@ _FACT = re.compile(
 
 
 # ------------------------------------------------------------------------------------------------ reading
-
-
-def hub_offline() -> bool:
-    """Whether the hub is switched off (``HF_HUB_OFFLINE`` or ``HF_DATASETS_OFFLINE``)."""
-    return any(
-        os.environ.get(v, "").strip().lower() in _OFFLINE_VALUES for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
-    )
 
 
 def _how_to_point() -> str:

@@ -77,7 +77,7 @@ from typing import Any
 from tracebench.problem import Problem, Step
 from tracebench.schemas import RecordError
 from tracebench.scoring.msmarco import NO_ANSWER
-from tracebench.sources.base import DataNotFoundError, SourceSpec, locate_data, register_source
+from tracebench.sources.base import DataNotFoundError, SourceSpec, hub_offline, locate_data, register_source
 
 SOURCE = "msmarco"
 ENV_VAR = "TRACEBENCH_MSMARCO_PATH"
@@ -92,18 +92,10 @@ DEFAULT_SEED = 0
 FACTS_RULES = ("selected", "overlap")
 COLUMNS = ("query", "query_id", "query_type", "passages", "answers", "wellFormedAnswers")
 BATCH_ROWS = 4096
-_OFFLINE_VALUES = {"1", "true", "yes", "on"}
 _WORD = re.compile(r"\w+")
 
 
 # ------------------------------------------------------------------------------------------------ reading
-
-
-def hub_offline() -> bool:
-    """Whether the hub is switched off (``HF_HUB_OFFLINE`` or ``HF_DATASETS_OFFLINE``)."""
-    return any(
-        os.environ.get(v, "").strip().lower() in _OFFLINE_VALUES for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
-    )
 
 
 def _how_to_point(config: str) -> str:
