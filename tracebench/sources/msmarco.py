@@ -282,24 +282,13 @@ def write_hub_parquet(
     Returns:
         The destination.
     """
-    import tempfile
-
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    from tracebench.io import atomic_write_with
+
     table = pa.Table.from_pylist(list(rows), schema=hub_schema())
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, row_group_size=row_group_size)
-        os.replace(tmp, dest)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return dest
+    return atomic_write_with(path, lambda tmp: pq.write_table(table, tmp, row_group_size=row_group_size))
 
 
 # ------------------------------------------------------------------------------------------- decomposition
