@@ -12,6 +12,7 @@ from typing import Any
 from tracebench.problem import Problem
 from tracebench.scoring.answers import score_answer
 from tracebench.scoring.steps import PROFILES, Profile, fact_scores, step_correct
+from tracebench.scoring.study import has_study_rules, study_rules
 from tracebench.traces.base import ParsedTrace
 from tracebench.traces.paper import parse, parse_answer_only
 from tracebench.traces.prompt import PromptMode
@@ -94,6 +95,31 @@ class ScoredSample:
         }
 
 
+STUDY_METRICS: tuple[str, ...] = ("study_acc", "study_f1", "study_p", "study_r")
+"""Per-sample values of the study's own answer metric, added under the ``paper`` profile (0-1 scale)."""
+
+
+def _answer_metrics(
+    problem: Problem, parsed_answer: str | None, output: str | None, profile: Profile
+) -> dict[str, float]:
+    """Answer metrics of one sample: tracebench's scorer on the parsed answer.
+
+    Under ``paper``, when the source has study rules (:mod:`tracebench.scoring.study`), ``answer_acc`` is
+    the study's verdict on its own extraction from the raw output, and its per-sample values are added as
+    ``study_*``.
+    """
+    metrics = dict(score_answer(problem, parsed_answer))
+    if profile != "paper" or not has_study_rules(problem.source):
+        return metrics
+    rules = study_rules(problem.source)
+    study = rules.answer_metrics(problem, rules.extract_answer(output))
+    metrics["answer_acc"] = 1.0 if study["acc"] == 1.0 else 0.0
+    for name in ("acc", "f1", "p", "r"):
+        if name in study:
+            metrics[f"study_{name}"] = float(study[name])
+    return metrics
+
+
 def score_sample(
     problem: Problem, output: str | None, profile: Profile = "strict", mode: PromptMode = "trace"
 ) -> ScoredSample:
@@ -103,7 +129,9 @@ def score_sample(
         problem: The problem the output answers.
         output: The raw generation.
         profile: ``"strict"`` (default) or ``"paper"``: which step rule decides ``trace_ok`` (and so the
-            quadrants). Both ``trace_acc`` (strict) and ``trace_acc_paper`` are always reported.
+            quadrants). Both ``trace_acc`` (strict) and ``trace_acc_paper`` are always reported. Under
+            ``"paper"`` the answer verdict is the study's own (extraction and metric) when the source has
+            study rules.
         mode: ``"trace"`` (trace-prompted) or ``"direct"`` (answer only: only answer metrics).
 
     Returns:
@@ -114,7 +142,7 @@ def score_sample(
     if mode == "direct":
         answer = parse_answer_only(output)
         parsed = ParsedTrace(label=None, facts=None, answer=answer, status="answer_only" if answer else "empty")
-        answer_metrics = score_answer(problem, answer)
+        answer_metrics = _answer_metrics(problem, answer, output, profile)
         return ScoredSample(
             problem_id=problem.id,
             mode=mode,
@@ -126,7 +154,7 @@ def score_sample(
         )
 
     parsed = parse(output)
-    answer_metrics = score_answer(problem, parsed.answer)
+    answer_metrics = _answer_metrics(problem, parsed.answer, output, profile)
     answer_ok = answer_metrics["answer_acc"] == 1.0
     verdicts = tuple(
         {

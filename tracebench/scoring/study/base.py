@@ -118,6 +118,27 @@ def babi_fact_ok(gold_row: Row, prediction: str) -> bool:
     return any(f in trace for f in babi_gold_facts(gold_row))
 
 
+def babi_table_row(raw: Row, problem: Problem | None) -> Row:
+    """A row of the released lookup table: the generations row's own ``gold``/``reasoning``/``passage``.
+
+    Fields the row lacks (generations files other than the study's) are rebuilt from the joined Problem:
+    ``gold`` = its target answer, ``reasoning`` = a sentence naming its category (classification label),
+    ``passage`` = its context.
+    """
+    row: dict[str, Any] = {}
+    if problem is not None:
+        label = next((s.label for s in problem.steps if s.kind == "classification" and s.label), "")
+        row = {
+            "gold": problem.target_answer(),
+            "reasoning": f"The category of the question asked is: {label}.",
+            "passage": list(problem.context),
+        }
+    for name in ("gold", "reasoning", "passage"):
+        if raw.get(name) is not None:
+            row[name] = raw[name]
+    return row
+
+
 @dataclass(frozen=True)
 class ReleasedChecks:
     """How the study's released confusion-matrix code scores one source (defaults: bAbI's code).
@@ -128,6 +149,7 @@ class ReleasedChecks:
         evaluated: Whether a row's trace is scored at all (else it counts as ``unevaluated``).
         category_ok: ``(gold row, raw prediction)`` -> is the category right.
         fact_ok: ``(gold row, raw prediction)`` -> is the fact step right.
+        table_row: ``(generations row, joined Problem or None)`` -> the row as the lookup table holds it.
     """
 
     gold_key: Callable[[Row], str] = released_gold_key
@@ -135,6 +157,7 @@ class ReleasedChecks:
     evaluated: Callable[[str], bool] = released_evaluated
     category_ok: Callable[[Row, str], bool] = babi_category_ok
     fact_ok: Callable[[Row, str], bool] = babi_fact_ok
+    table_row: Callable[[Row, Problem | None], Row] = babi_table_row
 
 
 @dataclass(frozen=True)
