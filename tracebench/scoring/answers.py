@@ -7,6 +7,11 @@ Scorers are chosen per problem: ``problem.meta["answer_scorer"]`` if set, else b
 ``problem.answer_format`` (``text`` -> :func:`exact_match`, ``set`` -> :func:`set_match`,
 ``sequence`` -> :func:`sequence_match`). Sources with their own official metric register one with
 :func:`register_answer_scorer`.
+
+Scoring never raises on model text: a list repr over :data:`MAX_LIST_REPR_CHARS` characters or
+:data:`MAX_LIST_REPR_DEPTH` levels of brackets, or one Python cannot hold (``[{[]: 1}]``), is unreadable;
+an unreadable answer (or any scorer failure on the text) scores as wrong, with a parse note
+(:func:`score_answer_noted`).
 """
 
 from __future__ import annotations
@@ -59,20 +64,62 @@ def exact_match(prediction: str | None, answers: Sequence[str]) -> float:
 
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bthen\b)\s*", re.IGNORECASE)
 
+MAX_LIST_REPR_CHARS = 10_000
+"""Longest list repr (in characters) an answer may be; a longer one is unreadable (scored wrong)."""
+
+MAX_LIST_REPR_DEPTH = 16
+"""Deepest bracket nesting (``[``, ``(``, ``{``) in a list repr answer; a deeper one is unreadable."""
+
+
+class UnreadableAnswerError(ValueError):
+    """A model's answer cannot be read within the parser's limits; it scores as wrong."""
+
+
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[({":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "])}":
+            depth -= 1
+    return deepest
+
+
+def _literal_list(text: str) -> list[object] | None:
+    """Evaluate a list repr within limits: the list, ``None`` when it is not a Python literal list.
+
+    Raises:
+        UnreadableAnswerError: Too long, too deep, or a literal Python cannot build (``[{[]: 1}]``).
+    """
+    if len(text) > MAX_LIST_REPR_CHARS:
+        raise UnreadableAnswerError(f"list repr of {len(text)} characters (limit {MAX_LIST_REPR_CHARS})")
+    depth = _bracket_depth(text)
+    if depth > MAX_LIST_REPR_DEPTH:
+        raise UnreadableAnswerError(f"list repr nested {depth} deep (limit {MAX_LIST_REPR_DEPTH})")
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+    except (TypeError, MemoryError, RecursionError, OverflowError) as exc:
+        raise UnreadableAnswerError(f"list repr cannot be evaluated ({type(exc).__name__})") from None
+    return value if isinstance(value, list) else None
+
 
 def split_elements(prediction: str) -> list[str]:
     """Split a predicted list answer into normalised elements.
 
     Accepts a Python/JSON list repr (``['apple', 'milk']``), a comma list (``apple,milk``), or words joined
     by ``and`` (``apple and milk``). Empty elements are dropped.
+
+    Raises:
+        UnreadableAnswerError: A list repr beyond the limits (see :data:`MAX_LIST_REPR_CHARS`) or one that
+            cannot be built.
     """
     text = prediction.strip()
     if text.startswith("[") and text.endswith("]"):
-        try:
-            value = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            value = None
-        if isinstance(value, list):
+        value = _literal_list(text)
+        if value is not None:
             return [e for e in (normalize_answer(str(v)) for v in value) if e]
     return [e for e in (normalize_answer(p) for p in _SPLIT.split(text)) if e]
 
@@ -112,25 +159,60 @@ register_answer_scorer("sequence", _sequence_scorer)
 
 
 def score_answer(problem: Problem, prediction: str | None) -> dict[str, float]:
-    """Score a predicted answer against the problem's own gold answers.
+    """Score a predicted answer against the problem's own gold answers; never raises on the answer text.
 
     Args:
         problem: The problem (its ``answers`` and answer scorer).
         prediction: The predicted answer text, ``None`` if none was found.
 
     Returns:
-        Metrics from the problem's scorer; always has ``answer_acc``.
+        Metrics from the problem's scorer; always has ``answer_acc``. An unreadable answer scores as wrong
+        (see :func:`score_answer_noted` for the note saying why).
 
     Raises:
         KeyError: The problem names an unregistered scorer.
     """
+    return score_answer_noted(problem, prediction)[0]
+
+
+_TEXT_FAILURES = (UnreadableAnswerError, ValueError, TypeError, MemoryError, RecursionError, OverflowError)
+"""What a scorer may raise on hostile model text (the scorers' own bugs on sane text are tested elsewhere)."""
+
+
+def score_answer_noted(problem: Problem, prediction: str | None) -> tuple[dict[str, float], tuple[str, ...]]:
+    """Score like :func:`score_answer` and say when the answer could not be read.
+
+    Args:
+        problem: The problem (its ``answers`` and answer scorer).
+        prediction: The predicted answer text, ``None`` if none was found.
+
+    Returns:
+        ``(metrics, notes)``: ``notes`` is empty, or ``("answer_unreadable: <reason>",)`` when the answer
+        was scored as wrong because it could not be read (the metrics are then those of no answer).
+
+    Raises:
+        KeyError: The problem names an unregistered scorer.
+    """
+    scorer = _scorer_for(problem)
+    try:
+        return scorer(problem, prediction), ()
+    except _TEXT_FAILURES as exc:
+        reason = str(exc) if isinstance(exc, UnreadableAnswerError) else type(exc).__name__
+        return scorer(problem, None), (f"answer_unreadable: {reason}",)
+
+
+def _scorer_for(problem: Problem) -> AnswerScorer:
     name = str(problem.meta.get("answer_scorer", problem.answer_format))
     if name not in _ANSWER_SCORERS and name in _LAZY_SCORERS:
         importlib.import_module(_LAZY_SCORERS[name])  # registers the scorer on import
     try:
-        scorer = _ANSWER_SCORERS[name]
+        return _ANSWER_SCORERS[name]
     except KeyError:
         raise KeyError(
             f"problem {problem.id}: unknown answer scorer {name!r}; registered: {answer_scorer_names()}"
         ) from None
-    return scorer(problem, prediction)
+
+
+def known_answer_scorer(name: str) -> bool:
+    """Whether ``name`` is a registered answer scorer (or one imported on first use)."""
+    return name in _ANSWER_SCORERS or name in _LAZY_SCORERS
