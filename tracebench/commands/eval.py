@@ -4,7 +4,9 @@ Every argument is lm-eval's (``lm_eval run --help``). tracebench adds:
 
 * the tracebench task folder (``--include_path``), so it works from an uninstalled source checkout too;
 * ``--log_samples`` (per-sample ``tb_record`` lines) unless ``--no_log_samples`` is given, with
-  ``--output_path runs/eval`` unless an output path is given.
+  ``--output_path runs/eval`` unless an output path is given;
+* a fast start: when every task is a tracebench task or group, lm-eval's ~14,700 built-in task YAMLs are not
+  indexed (:mod:`tracebench.harness.runner`); results and samples files are those of plain ``lm_eval``.
 
 Example::
 
@@ -15,7 +17,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,27 +52,17 @@ def lm_eval_argv(args: Sequence[str], task_path: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run lm-eval in this process with tracebench installed."""
+    """Run lm-eval in this process with tracebench installed (fast start for tracebench-only task lists)."""
     raw: list[str] = list(args.lm_eval_args)
     if not raw or raw[0] in ("-h", "--help"):
         print(_HELP)
         print("lm-eval's options follow.\n")
         raw = ["run", "--help"]
-    from tracebench.harness.discovery import install, task_dir
-
-    install()
-    from lm_eval.__main__ import cli_evaluate
+    from tracebench.harness.discovery import task_dir
+    from tracebench.harness.runner import main
 
     argv = lm_eval_argv(raw, str(task_dir())) if raw[:2] != ["run", "--help"] else raw
-    saved = sys.argv
-    sys.argv = ["lm_eval", *argv]
-    try:
-        cli_evaluate()
-    except SystemExit as exc:
-        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
-    finally:
-        sys.argv = saved
-    return 0
+    return main(argv)
 
 
 def register(subparsers: Any) -> None:

@@ -8,7 +8,9 @@ adds one (see :mod:`tracebench.harness._import_hook` for the start-up side):
   indexed right after lm-eval's own tasks and before any ``include_path`` (so a source checkout's
   ``--include_path tasks/`` still wins). ``TaskManager(include_defaults=False, ...)`` is left untouched.
   The folders are tracebench's own :func:`task_dir` and every ``lm_eval.tasks`` entry point
-  (a callable returning a folder, as tracebench declares for itself).
+  (a callable returning a folder, as tracebench declares for itself). Inside :func:`tracebench_tasks_only`
+  (the fast start of :mod:`tracebench.harness.runner`), such a ``TaskManager`` indexes tracebench's folder and
+  ``include_path`` only, not lm-eval's built-in tasks.
 * **Models.** :func:`register_models` registers :data:`REFERENCE_MODELS` as lazy ``"module:Class"``
   placeholders in lm-eval's model registry (nothing is imported until a run asks for one).
 
@@ -18,11 +20,13 @@ adds one (see :mod:`tracebench.harness._import_hook` for the start-up side):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import inspect
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -39,6 +43,8 @@ REFERENCE_MODELS: dict[str, str] = {
     "tracebench-ignorer": "tracebench.harness.intervention_models:IgnorerLM",
 }
 """lm-eval model names of the reference models -> lazy import path."""
+
+_TRACEBENCH_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("tracebench_tasks_only", default=False)
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 _INSTALLED_TASKS = _PACKAGE_DIR / "tasks" / "tracebench"
@@ -138,13 +144,30 @@ def patch_task_manager(module: ModuleType) -> None:
         bound = signature.bind(self, *args, **kwargs)
         bound.apply_defaults()
         if bound.arguments.get("include_defaults", True):
-            bound.arguments["include_path"] = merge_include_paths(
-                bound.arguments.get("include_path"), plugin_task_dirs()
-            )
+            if _TRACEBENCH_ONLY.get():
+                bound.arguments["include_defaults"] = False
+                plugins = [task_dir().resolve()]
+            else:
+                plugins = plugin_task_dirs()
+            bound.arguments["include_path"] = merge_include_paths(bound.arguments.get("include_path"), plugins)
         original(*bound.args, **bound.kwargs)
 
     __init__.__tracebench_patched__ = True  # type: ignore[attr-defined]
     cls.__init__ = __init__
+
+
+@contextlib.contextmanager
+def tracebench_tasks_only() -> Iterator[None]:
+    """Within this block, a patched ``TaskManager(include_defaults=True)`` indexes tracebench's tasks only.
+
+    lm-eval's built-in task folder and other plugins' folders are left out (the fast start of
+    :mod:`tracebench.harness.runner`); ``include_path`` folders are still indexed, after tracebench's.
+    """
+    token = _TRACEBENCH_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _TRACEBENCH_ONLY.reset(token)
 
 
 def register_models(module: ModuleType | None = None) -> None:
