@@ -22,9 +22,25 @@ Several Problems with the same key:
     * Otherwise the row is ``ambiguous``: it is scored against the first candidate, and all candidate
       ids are recorded in the sample record and counted in the metrics.
 
-Outputs (:func:`write_outputs`): ``metrics.json`` (``n`` and every DESIGN metric for the chosen profile at
-top level, both profiles under ``profiles``, the quadrant counts and the join counts), ``samples.jsonl``
-(``ScoredSample.to_record()`` plus the join information, one line per scored row) and ``unmatched.jsonl``.
+Profiles (all three are always computed; ``profile`` picks the top level and the samples' quadrants):
+    * ``strict``: tracebench's careful reader, each row against its own gold;
+    * ``paper``: the study's rules end to end (its answer extraction and metric, its lenient step rules),
+      each row against its own gold (:mod:`tracebench.scoring.study`);
+    * ``released``: the study's released confusion-matrix code re-enacted, its gold lookup by answer text
+      in the file's own rows included (:mod:`tracebench.scoring.study.released`). Its answer verdict is the
+      ``paper`` one; rows whose output the released code does not evaluate (no ``think``, empty trace)
+      count in ``n`` and ``answer_acc`` but in no trace metric (``unevaluated``). The study's own tables
+      are under ``profiles.released.tables``.
+
+Input: JSON lines, plain or gzipped (``.jsonl.gz``). Duplicate rows (same prediction, question and context)
+are scored like any row, counted under ``duplicates`` and warned about. An empty file is an error unless
+``allow_empty``.
+
+Outputs (:func:`write_outputs`, all-or-nothing: built in a staging folder beside ``out`` and swapped in):
+``metrics.json`` (``n`` and every DESIGN metric for the chosen profile at top level, every profile under
+``profiles``, each with ``counts``, the join counts and the entry's display ``name``), ``samples.jsonl``
+(``ScoredSample.to_record()`` plus the join information and the released verdicts, one line per scored row)
+and ``unmatched.jsonl``.
 """
 
 from __future__ import annotations
@@ -39,20 +55,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tracebench.io import JsonlError, iter_jsonl, write_json, write_jsonl
+from tracebench.io import JsonlError, iter_jsonl, staged_output_dir, write_json, write_jsonl
 from tracebench.metrics import Table2x2, summarize
 from tracebench.problem import Problem
 from tracebench.schemas import validate
 from tracebench.scoring import (
     DIRECT_METRICS,
     PROFILES,
+    QUADRANTS,
     TRACE_METRICS,
     Profile,
     ScoredSample,
     normalize_answer,
+    quadrant,
     score_sample,
     split_elements,
 )
+from tracebench.scoring.study import has_study_rules, study_rules
+from tracebench.scoring.study.base import ReleasedChecks
+from tracebench.scoring.study.released import ReleasedVerdict, released_tables, released_verdicts
 from tracebench.sources import get_source
 from tracebench.traces.listrepr import parse_list_repr
 from tracebench.traces.prompt import PromptMode
@@ -62,6 +83,10 @@ METRIC_NAMES: tuple[str, ...] = TRACE_METRICS
 
 DIRECT_METRIC_NAMES: tuple[str, ...] = DIRECT_METRICS
 """What an answer-only (``direct``) rescoring reports."""
+
+RescoreProfile = Literal["strict", "paper", "released"]
+RESCORE_PROFILES: tuple[RescoreProfile, ...] = ("strict", "paper", "released")
+"""Every profile a rescoring writes under ``profiles`` (``released`` needs a whole file: no per-sample scorer)."""
 
 JoinStatus = Literal["matched", "ambiguous", "unmatched"]
 JoinKey = tuple[str | None, str]
@@ -102,6 +127,7 @@ class GenerationRow:
         context: The context sentences (``None`` when joining on the question alone).
         gold: The row's gold answer, if a gold field was given.
         key: The join key.
+        raw: The decoded row as read (the released profile reads the study's own fields from it).
     """
 
     line: int
@@ -110,6 +136,7 @@ class GenerationRow:
     context: tuple[str, ...] | None
     gold: str | None
     key: JoinKey
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -256,19 +283,23 @@ def _require(obj: dict[str, Any], name: str, where: str) -> Any:
     return value
 
 
-def read_generations(path: str | os.PathLike[str], fields: FieldNames = FieldNames()) -> list[GenerationRow]:
-    """Read and check a generations JSONL file.
+def read_generations(
+    path: str | os.PathLike[str], fields: FieldNames = FieldNames(), *, allow_empty: bool = False
+) -> list[GenerationRow]:
+    """Read and check a generations JSONL file (``.jsonl`` or gzipped ``.jsonl.gz``).
 
     Args:
         path: The file.
         fields: Where each value lives in a row.
+        allow_empty: Accept a file without rows (else an error).
 
     Returns:
         The rows in file order.
 
     Raises:
-        RescoreInputError: Missing file, a line that is not a JSON object, a missing or mistyped field; the
-            message names file, line and field.
+        RescoreInputError: Missing or empty file, a line that is not a JSON object (bad UTF-8, lone
+            surrogates, non-finite numbers, too deep nesting, corrupt gzip), a missing or mistyped field;
+            the message names file, line and field.
     """
     p = Path(path)
     if not p.is_file():
@@ -281,7 +312,26 @@ def read_generations(path: str | os.PathLike[str], fields: FieldNames = FieldNam
         raise RescoreInputError(str(exc)) from exc
     except UnicodeDecodeError as exc:
         raise RescoreInputError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if not rows and not allow_empty:
+        raise RescoreInputError(f"{p}: no generations (the file has no rows); pass --allow-empty to accept that")
     return rows
+
+
+def duplicate_rows(rows: Sequence[GenerationRow]) -> list[tuple[int, int]]:
+    """Rows that repeat an earlier row (same prediction, question and context).
+
+    Returns:
+        ``(line, first line)`` per repeated row, in file order.
+    """
+    first: dict[tuple[str, JoinKey], int] = {}
+    out: list[tuple[int, int]] = []
+    for row in rows:
+        key = (row.prediction, row.key)
+        if key in first:
+            out.append((row.line, first[key]))
+        else:
+            first[key] = row.line
+    return out
 
 
 def _read_row(obj: dict[str, Any], where: str, number: int, fields: FieldNames) -> GenerationRow:
@@ -316,6 +366,7 @@ def _read_row(obj: dict[str, Any], where: str, number: int, fields: FieldNames) 
         context=context,
         gold=gold,
         key=join_key(context, question),
+        raw=obj,
     )
 
 
@@ -463,15 +514,109 @@ def _iter_with(rows: Sequence[Any], on_row: Callable[[], None] | None) -> Iterat
             on_row()
 
 
+def _study_scores(samples: Sequence[ScoredSample]) -> dict[str, float] | None:
+    """The study's own answer scores over samples, as it reports them (percent, one decimal)."""
+    if not samples or any("study_acc" not in s.metrics for s in samples):
+        return None
+    n = len(samples)
+    sums = {k: sum(float(s.metrics.get(f"study_{k}") or 0.0) for s in samples) for k in ("acc", "f1", "p", "r")}
+    out = {k: round(v * 100 / n, 1) for k, v in sums.items()}
+    out["avg"] = round((sums["acc"] + sums["f1"]) * 50 / n, 1)
+    return out
+
+
+def _released_sample_metrics(v: ReleasedVerdict) -> dict[str, float | None]:
+    """Per-row metrics of the released profile (trace metrics undefined on unevaluated rows)."""
+    ev = v.evaluated
+    q = quadrant(v.trace_ok, v.answer_ok) if ev else None
+    out: dict[str, float | None] = {
+        "answer_acc": float(v.answer_ok),
+        "label_acc": float(v.category_ok) if ev else None,
+        "facts_exact": float(v.fact_ok) if ev else None,
+        "facts_precision": None,
+        "facts_recall": None,
+        "facts_f1": None,
+        "trace_acc": float(v.trace_ok) if ev else None,
+        "trace_acc_paper": None,
+        "parse_rate": float(ev),
+    }
+    for name in QUADRANTS:
+        out[name] = float(name == q) if ev else None
+    out["mismatch_rate"] = float(q in ("trace_only", "answer_only")) if ev else None
+    return out
+
+
+def aggregate_released(verdicts: Sequence[ReleasedVerdict], mode: PromptMode = "trace") -> dict[str, Any]:
+    """Aggregate released verdicts into the metrics of the ``released`` profile.
+
+    ``label_acc`` is the released category check, ``facts_exact`` its fact check, ``trace_acc`` both; they,
+    the quadrants, the pair metrics and ``counts`` are over evaluated rows, ``answer_acc`` over all rows.
+    ``unevaluated`` counts rows the released code skips; ``tables`` holds the study's own tables.
+    """
+    if mode == "direct":
+        return {"n": len(verdicts), "answer_acc": _json_number(mean_answer(verdicts))}
+    evaluated = [v for v in verdicts if v.evaluated]
+    pairs = [(int(v.trace_ok), int(v.answer_ok)) for v in evaluated]
+    summary = summarize([_released_sample_metrics(v) for v in verdicts], pairs)
+    out: dict[str, Any] = {"n": len(verdicts)}
+    for name in METRIC_NAMES:
+        out[name] = _json_number(summary.get(name))
+    out["chi2"] = _json_number(summary.get("chi2"))
+    out["chi2_p"] = _json_number(summary.get("chi2_p"))
+    table = Table2x2.from_pairs(pairs)
+    out["counts"] = {
+        "both_correct": table.n11,
+        "trace_only": table.n10,
+        "answer_only": table.n01,
+        "neither": table.n00,
+    }
+    out["unevaluated"] = len(verdicts) - len(evaluated)
+    out["tables"] = released_tables(verdicts)
+    return out
+
+
+def mean_answer(verdicts: Sequence[ReleasedVerdict]) -> float | None:
+    """The share of rows whose answer is right (``None`` without rows)."""
+    return sum(v.answer_ok for v in verdicts) / len(verdicts) if verdicts else None
+
+
+def _released(
+    rows: Sequence[GenerationRow],
+    joins: Sequence[JoinResult],
+    paper: Sequence[ScoredSample],
+    checks: ReleasedChecks,
+) -> list[ReleasedVerdict]:
+    """Re-enact the released code on the file: every row is in the lookup table, matched rows are scored."""
+    table = [checks.table_row(r.raw, j.problem) for r, j in zip(rows, joins, strict=True)]
+    scored = [i for i, j in enumerate(joins) if j.problem is not None]
+    return released_verdicts(
+        table, [rows[i].prediction for i in scored], [s.answer_ok for s in paper], checks, scored=scored
+    )
+
+
+def _released_record(record: dict[str, Any], verdict: ReleasedVerdict, table_lines: Sequence[int]) -> None:
+    """Add the released verdicts to a sample record (and its quadrant when the record is ``released``)."""
+    record["released"] = {
+        "evaluated": verdict.evaluated,
+        "gold_line": table_lines[verdict.gold_row] if verdict.gold_row is not None else None,
+        "category_ok": verdict.category_ok,
+        "fact_ok": verdict.fact_ok,
+        "trace_ok": verdict.trace_ok if verdict.evaluated else None,
+    }
+    if record["profile"] == "released":
+        record["trace_ok"] = verdict.trace_ok if verdict.evaluated else None
+        record["quadrant"] = quadrant(verdict.trace_ok, verdict.answer_ok) if verdict.evaluated else None
+
+
 def score_rows(
     rows: Sequence[GenerationRow],
     joins: Sequence[JoinResult],
     *,
-    profile: Profile = "strict",
+    profile: RescoreProfile = "strict",
     mode: PromptMode = "trace",
     on_row: Callable[[], None] | None = None,
 ) -> RescoreResult:
-    """Score joined rows under both profiles and build records and metrics.
+    """Score joined rows under every profile and build records and metrics.
 
     Args:
         rows: The generations rows.
@@ -482,12 +627,14 @@ def score_rows(
 
     Returns:
         The :class:`RescoreResult` (``metrics`` without source/file information; :func:`rescore` adds it).
+        ``released`` is computed when the joined problems' source has study rules.
     """
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}: expected one of {PROFILES}")
+    if profile not in RESCORE_PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: expected one of {RESCORE_PROFILES}")
     scored: dict[str, list[ScoredSample]] = {p: [] for p in PROFILES}
     records: list[dict[str, Any]] = []
     unmatched: list[dict[str, Any]] = []
+    record_profile: Profile = "paper" if profile == "released" else profile
     for row, join in _iter_with(list(zip(rows, joins, strict=True)), on_row):
         if join.problem is None:
             unmatched.append(
@@ -502,13 +649,30 @@ def score_rows(
         by_profile = {p: score_sample(join.problem, row.prediction, profile=p, mode=mode) for p in PROFILES}
         for p, s in by_profile.items():
             scored[p].append(s)
-        record = by_profile[profile].to_record()
+        record = by_profile[record_profile].to_record()
+        record["profile"] = profile
         record["line"] = row.line
         record["prediction"] = row.prediction
         record["target"] = join.problem.target_answer()
         record["join"] = join.to_dict()
         records.append(record)
-    profiles = {p: aggregate(scored[p], mode) for p in PROFILES}
+    profiles: dict[str, Any] = {p: aggregate(scored[p], mode) for p in PROFILES}
+    study = _study_scores(scored["paper"])
+    if study is not None:
+        profiles["paper"]["study"] = study
+    source = next((j.problem.source for j in joins if j.problem is not None), None)
+    if source is not None and has_study_rules(source):
+        verdicts = _released(rows, joins, scored["paper"], study_rules(source).released)
+        profiles["released"] = aggregate_released(verdicts, mode)
+        if mode == "trace":
+            lines = [r.line for r in rows]
+            for record, verdict in zip(records, verdicts, strict=True):
+                _released_record(record, verdict, lines)
+    elif profile == "released":
+        raise ValueError(
+            f"profile 'released' needs a source with the study's scoring rules, not {source!r}; "
+            "use --profile strict, paper or all"
+        )
     metrics: dict[str, Any] = dict(profiles[profile])
     metrics["profile"] = profile
     metrics["mode"] = mode
@@ -524,28 +688,43 @@ def score_rows(
     return RescoreResult(records=records, metrics=metrics, unmatched=unmatched, scored=scored)
 
 
+def display_name(generations: str | os.PathLike[str]) -> str:
+    """The default display name of a generations file: its file name without ``.jsonl``/``.gz`` (no folders)."""
+    name = Path(generations).name
+    for suffix in (".gz", ".jsonl", ".json"):
+        name = name.removesuffix(suffix)
+    return name or Path(generations).name
+
+
 def rescore(
     generations: str | os.PathLike[str],
     source: str,
     *,
     source_options: dict[str, Any] | None = None,
     fields: FieldNames = FieldNames(),
-    profile: Profile = "strict",
+    profile: RescoreProfile = "strict",
     mode: PromptMode = "trace",
     problems: Iterable[Problem] | None = None,
+    name: str | None = None,
+    allow_empty: bool = False,
+    rows: Sequence[GenerationRow] | None = None,
     on_problem: Callable[[], None] | None = None,
     on_row: Callable[[], None] | None = None,
 ) -> RescoreResult:
-    """Score a JSONL of external generations against a source's Problems.
+    """Score a JSONL (or ``.jsonl.gz``) of external generations against a source's Problems.
 
     Args:
-        generations: The generations JSONL file.
+        generations: The generations file.
         source: The source name (``"babi"``, ...).
         source_options: Options for ``iter_all`` (``data_path``, ``variant``, ...).
         fields: Field names of the prediction, question, context (and optional gold) in each row.
-        profile: ``"strict"`` (default) or ``"paper"``; both are always computed.
+        profile: ``"strict"`` (default), ``"paper"`` or ``"released"``: the top level and the samples'
+            quadrants; every profile is always computed.
         mode: ``"trace"`` (default) or ``"direct"`` (answer only).
         problems: Problems to join against instead of ``get_source(source).iter_all(**source_options)``.
+        name: The entry's display name (default: :func:`display_name` of the file).
+        allow_empty: Accept a file without rows.
+        rows: The file's rows when already read (:func:`read_generations`), to read it once.
         on_problem: Called once per Problem searched (progress).
         on_row: Called once per row scored (progress).
 
@@ -557,12 +736,15 @@ def rescore(
         KeyError: Unknown source.
         DataNotFoundError: The source's data is not found.
     """
-    rows = read_generations(generations, fields)
+    if rows is None:
+        rows = read_generations(generations, fields, allow_empty=allow_empty)
     if problems is None:
         problems = get_source(source).iter_all(**(source_options or {}))
     joins = join_rows(rows, problems, on_problem)
     result = score_rows(rows, joins, profile=profile, mode=mode, on_row=on_row)
+    duplicates = duplicate_rows(rows)
     head = {
+        "name": " ".join((name or display_name(generations)).split()) or display_name(generations),
         "source": source,
         "generations": str(generations),
         "source_options": {k: str(v) for k, v in sorted((source_options or {}).items())},
@@ -572,27 +754,33 @@ def rescore(
             "context": fields.context,
             "gold": fields.gold,
         },
+        "duplicates": {"rows": len(duplicates), "lines": [line for line, _ in duplicates[:100]]},
     }
     result.metrics = {**head, **result.metrics}
     return result
 
 
 def write_outputs(result: RescoreResult, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``metrics.json``, ``samples.jsonl`` and ``unmatched.jsonl`` atomically into ``out_dir``.
+    """Write ``metrics.json``, ``samples.jsonl`` and ``unmatched.jsonl`` into ``out_dir``, all or nothing.
 
-    ``metrics.json`` is validated against ``rescore_metrics.schema.json`` first and written last, so its
-    presence means the run is complete.
+    The files are built in a staging folder beside ``out_dir`` (:func:`~tracebench.io.staged_output_dir`)
+    and swapped in at the end: an existing ``out_dir`` is replaced whole, or left untouched on any error.
+    ``metrics.json`` is validated against ``rescore_metrics.schema.json`` first.
 
     Returns:
-        The written paths by name.
+        The written paths by name (inside ``out_dir``).
 
     Raises:
         RecordError: The metrics do not match the schema (a bug: nothing is written).
+        OutputPathError: ``out_dir`` cannot be an output folder, or another build holds it.
     """
     out = Path(out_dir)
     validate(result.metrics, "rescore_metrics", where=str(out / "metrics.json"))
+    with staged_output_dir(out) as stage:
+        write_jsonl(stage / "samples.jsonl", result.records)
+        write_jsonl(stage / "unmatched.jsonl", result.unmatched)
+        write_json(stage / "metrics.json", result.metrics)
     return {
-        "samples": write_jsonl(out / "samples.jsonl", result.records),
-        "unmatched": write_jsonl(out / "unmatched.jsonl", result.unmatched),
-        "metrics": write_json(out / "metrics.json", result.metrics),
+        name: out / f"{name}{ext}"
+        for name, ext in (("samples", ".jsonl"), ("unmatched", ".jsonl"), ("metrics", ".json"))
     }

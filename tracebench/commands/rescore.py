@@ -6,12 +6,16 @@ Example (the study's released bAbI generations)::
         --generations Qwen3-1.7B-sft-adapter-reasoning-facts_default.jsonl \\
         --prediction-field prediction --question-field question --context-field passage \\
         --profile strict --out runs/qwen-facts
+
+Every profile (strict, paper, released) is always written under ``profiles`` in ``metrics.json``;
+``--profile`` picks the one at the top level and in the samples' quadrants (``all``, the default: strict).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from tracebench.commands._options import source_options
@@ -26,8 +30,9 @@ def register(subparsers: Any) -> None:
         help="score external generations (JSONL) against a source's problems",
         description=(
             "Join each generations row to a source's Problem on its normalised (context, question), searching "
-            "every Problem the source can produce, and score it exactly like an lm-eval run (both profiles). "
-            "Writes OUT/metrics.json, OUT/samples.jsonl and OUT/unmatched.jsonl."
+            "every Problem the source can produce, and score it exactly like an lm-eval run under every profile "
+            "(strict, paper, released). Reads .jsonl or .jsonl.gz. Writes OUT/metrics.json, OUT/samples.jsonl and "
+            "OUT/unmatched.jsonl, all or nothing."
         ),
     )
     p.add_argument("--source", required=True, help="source name (babi, cotempqa, ...)")
@@ -39,7 +44,7 @@ def register(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="extra option for the source's iter_all (repeatable), e.g. --option variant=en-10k",
     )
-    p.add_argument("--generations", required=True, help="JSONL file, one generation a line")
+    p.add_argument("--generations", required=True, help="JSONL file (or .jsonl.gz), one generation a line")
     p.add_argument(
         "--prediction-field", default="prediction", help="field holding the raw output (default: %(default)s)"
     )
@@ -52,8 +57,16 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--gold-field", default=None, help="optional field with the row's gold answer (resolves ambiguity)")
     p.add_argument(
-        "--profile", choices=("strict", "paper"), default="strict", help="top-level profile (default: strict)"
+        "--profile",
+        choices=("all", "strict", "paper", "released"),
+        default="all",
+        help="profile shown at the top level and used for the samples' quadrants; every profile is always "
+        "written under 'profiles' (default: all, with strict at the top level)",
     )
+    p.add_argument(
+        "--name", default=None, help="display name of this entry in metrics.json (default: the file name, no folders)"
+    )
+    p.add_argument("--allow-empty", action="store_true", help="accept a generations file without rows")
     p.add_argument(
         "--mode", choices=("trace", "direct"), default="trace", help="trace-prompted or answer-only (default: trace)"
     )
@@ -68,18 +81,41 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from tracebench.rescore import FieldNames, RescoreInputError, read_generations, rescore, write_outputs
+    from tracebench.io import OutputPathError, check_output_dir
+    from tracebench.rescore import (
+        FieldNames,
+        RescoreInputError,
+        RescoreProfile,
+        duplicate_rows,
+        read_generations,
+        rescore,
+        write_outputs,
+    )
     from tracebench.sources import DataNotFoundError, get_source
 
     console = Console(stderr=True)
+    profile: RescoreProfile = "strict" if args.profile == "all" else args.profile
     try:
+        check_output_dir(args.out)  # before any work: a file, a read-only place
+        if args.data and not Path(args.data).exists():
+            raise RescoreInputError(f"--data {args.data}: no such file or folder")
         options = source_options(args)
         get_source(args.source)  # unknown source: fail before reading anything
         context = None if str(args.context_field).lower() in ("", "none") else args.context_field
         fields = FieldNames(
             prediction=args.prediction_field, question=args.question_field, context=context, gold=args.gold_field
         )
-        n_rows = len(read_generations(args.generations, fields))  # fail fast on bad input, and size the bar
+        if args.name is not None and not args.name.strip():
+            raise RescoreInputError("--name: expected a non-empty display name")
+        rows = read_generations(args.generations, fields, allow_empty=args.allow_empty)  # fail fast on bad input
+        n_rows = len(rows)
+        duplicates = duplicate_rows(rows)
+        if duplicates:
+            shown = ", ".join(f"line {a} repeats line {b}" for a, b in duplicates[:3])
+            more = f" (and {len(duplicates) - 3} more)" if len(duplicates) > 3 else ""
+            console.print(
+                f"[yellow]warning[/yellow]: {len(duplicates)} duplicate row(s): {shown}{more}; each is scored"
+            )
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -105,13 +141,15 @@ def run(args: argparse.Namespace) -> int:
                 args.source,
                 source_options=options,
                 fields=fields,
-                profile=args.profile,
+                profile=profile,
                 mode=args.mode,
+                name=args.name,
+                rows=rows,
                 on_problem=on_problem,
                 on_row=on_row,
             )
         paths = write_outputs(result, args.out)
-    except (RescoreInputError, DataNotFoundError, KeyError, ValueError) as exc:
+    except (RescoreInputError, DataNotFoundError, OutputPathError, KeyError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"tracebench rescore: error: {message}", file=sys.stderr)
         return 2
