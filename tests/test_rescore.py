@@ -518,3 +518,56 @@ def test_same_records_as_the_lm_eval_glue(tmp_path: Path) -> None:
     assert len(result.records) == 3
     for row, record in zip(rows, result.records, strict=True):
         assert {k: record[k] for k in row["tb_record"]} == row["tb_record"]
+
+
+def test_profile_all_is_the_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gen = _write(tmp_path / "my-model_default.jsonl", _rows())
+    out = tmp_path / "out"
+    base = ["rescore", "--source", TOY, "--generations", str(gen), "--context-field", "passage", "--no-progress"]
+    assert main([*base, "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["profile"] == "strict" and metrics["name"] == "my-model_default"
+    # the toy source has no study rules: strict and paper only (paper = the lenient step rules)
+    assert sorted(metrics["profiles"]) == ["paper", "strict"]
+    for prof in metrics["profiles"].values():
+        assert sum(prof["counts"].values()) == prof["n"] == 6
+    assert main([*base, "--out", str(tmp_path / "o2"), "--name", "My model  (v2)"]) == 0
+    assert json.loads((tmp_path / "o2" / "metrics.json").read_text())["name"] == "My model (v2)"
+    capsys.readouterr()
+    assert main([*base, "--out", str(tmp_path / "o3"), "--profile", "released"]) == 2
+    assert "needs a source with the study's scoring rules" in capsys.readouterr().err
+    assert not (tmp_path / "o3").exists()
+
+
+STUDY_RESULTS = PAPER_OUTPUTS.parent / "published" / "study_results.json"
+
+
+@needs_babi
+@needs_paper_outputs
+@pytest.mark.shared_data
+def test_real_profiles_reproduce_the_study(babi_all: list[Problem]) -> None:
+    """paper reproduces every published bAbI acc; released reproduces the four released tables exactly."""
+    study = json.loads(STUDY_RESULTS.read_text(encoding="utf-8"))
+    fields = FieldNames(prediction="prediction", question="question", context="passage")
+    checked_acc = checked_tables = 0
+    for path in sorted(PAPER_OUTPUTS.glob("*.jsonl")):
+        key = f"babi/{path.stem}"
+        mode = "trace" if "reasoning" in path.stem else "direct"
+        m = rescore(path, "babi", fields=fields, problems=babi_all, mode=mode, profile="released").metrics
+        validate(m, "rescore_metrics")
+        assert m["profiles"]["paper"]["study"]["acc"] == study["evaluation_results"][key]["acc"], key
+        checked_acc += 1
+        if key in study["confusion_matrices"]:
+            expected = study["confusion_matrices"][key]
+            tables = m["profiles"]["released"]["tables"]
+            for part in ("accuracies", "matrix1", "matrix2", "matrix3"):
+                assert tables[part] == {k: int(v) for k, v in expected[part].items()}, (key, part)
+            m3 = expected["matrix3"]
+            assert m["counts"] == {
+                "both_correct": m3["correct_answer_correct_trace"],
+                "trace_only": m3["incorrect_answer_correct_trace"],
+                "answer_only": m3["correct_answer_incorrect_trace"],
+                "neither": m3["incorrect_answer_incorrect_trace"],
+            }
+            checked_tables += 1
+    assert (checked_acc, checked_tables) == (6, 4)
