@@ -14,12 +14,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gzip
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -342,8 +345,13 @@ def staged_output_dir(
 # ------------------------------------------------------------------------------------------- readers
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"non-finite number {name} (JSON allows only finite numbers)")
+def _constant_parser(allow_nan: bool) -> Callable[[str], float]:
+    def parse(name: str) -> float:
+        if allow_nan and name == "NaN":
+            return math.nan
+        raise ValueError(f"non-finite number {name} (JSON allows only finite numbers)")
+
+    return parse
 
 
 def _finite_float(text: str) -> float:
@@ -353,14 +361,16 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def loads_strict(text: str | bytes) -> Any:
+def loads_strict(text: str | bytes, allow_nan: bool = False) -> Any:
     """Decode one JSON document, refusing what the JSON standard does not allow.
 
-    ``NaN``/``Infinity``/``-Infinity`` and numbers that overflow a float are refused; so is nesting deep
-    enough to exhaust Python's recursion limit.
+    ``Infinity``/``-Infinity`` and numbers that overflow a float are refused, ``NaN`` too unless
+    ``allow_nan`` (lm-eval writes ``NaN`` for undefined metrics); so is nesting deep enough to exhaust
+    Python's recursion limit.
 
     Args:
         text: The JSON text.
+        allow_nan: Accept ``NaN`` (as ``float("nan")``).
 
     Returns:
         The decoded value.
@@ -369,7 +379,7 @@ def loads_strict(text: str | bytes) -> Any:
         ValueError: With a short reason (``json.JSONDecodeError`` for syntax, with its position).
     """
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        return json.loads(text, parse_constant=_constant_parser(allow_nan), parse_float=_finite_float)
     except RecursionError:
         raise ValueError("nested too deeply to read") from None
 
@@ -382,8 +392,19 @@ def _decode_reason(exc: BaseException) -> str:
     return f"not valid JSON ({exc})"
 
 
-def _check_text(value: Any, where: str, field: str = "") -> None:
-    """Fail on lone surrogates (U+D800 to U+DFFF from JSON escapes), which cannot be written as UTF-8."""
+def check_text(value: Any, where: str, field: str = "") -> None:
+    """Fail on lone surrogates (U+D800 to U+DFFF from JSON escapes) anywhere in a decoded JSON value.
+
+    Such strings cannot be written back as UTF-8 (every output would fail later, far from the input).
+
+    Args:
+        value: A decoded JSON value.
+        where: Location prefix for the message (``"file.jsonl:3"``).
+        field: Path of ``value`` inside the record (``""`` for the whole record).
+
+    Raises:
+        InputFileError: Naming ``where`` and the field that holds the surrogate.
+    """
     stack: list[tuple[Any, str]] = [(value, field)]
     while stack:
         item, name = stack.pop()
@@ -401,11 +422,29 @@ def _check_text(value: Any, where: str, field: str = "") -> None:
             stack.extend((sub, f"{name}[{i}]") for i, sub in enumerate(item))
 
 
-def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+def _binary_lines(handle: Any, path: str | os.PathLike[str]) -> Iterator[bytes]:
+    """The lines of an open binary file, gunzipped when ``path`` ends with ``.gz``.
+
+    A truncated or corrupt gzip stream raises :class:`JsonlError` naming the file and the line reached.
+    """
+    if not str(path).endswith(".gz"):
+        yield from handle
+        return
+    number = 0
+    try:
+        with gzip.GzipFile(fileobj=handle, mode="rb") as unzipped:
+            for number, line in enumerate(unzipped, start=1):  # noqa: B007 - number names the bad place
+                yield line
+    except (OSError, EOFError, zlib.error) as exc:
+        raise JsonlError(f"{path}:{number + 1}: not a readable gzip file ({exc})") from None
+
+
+def iter_jsonl(path: str | os.PathLike[str], allow_nan: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each non-blank line of a JSONL file.
 
     Args:
         path: The file to read.
+        allow_nan: Accept ``NaN`` (as ``float("nan")``).
 
     Yields:
         1-based line numbers with their decoded JSON objects.
@@ -419,7 +458,7 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, An
     except OSError as exc:
         raise JsonlError(f"{path}: cannot read ({exc.strerror or exc})") from None
     with handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(_binary_lines(handle, path), start=1):
             where = f"{path}:{number}"
             try:
                 line = raw.decode("utf-8")
@@ -428,23 +467,24 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, An
             if not line.strip():
                 continue
             try:
-                obj = loads_strict(line)
+                obj = loads_strict(line, allow_nan=allow_nan)
             except ValueError as exc:
                 raise JsonlError(f"{where}: {_decode_reason(exc)}") from None
             if not isinstance(obj, dict):
                 raise JsonlError(f"{where}: expected a JSON object, got {type(obj).__name__}")
             try:
-                _check_text(obj, where)
+                check_text(obj, where)
             except InputFileError as exc:
                 raise JsonlError(str(exc)) from None
             yield number, obj
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
+def read_json(path: str | os.PathLike[str], allow_nan: bool = False) -> Any:
     """Read one JSON document from a file, naming the file in every failure.
 
     Args:
         path: The file to read.
+        allow_nan: Accept ``NaN`` (lm-eval's results files use it for undefined metrics).
 
     Returns:
         The decoded value.
@@ -462,9 +502,65 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     except UnicodeDecodeError as exc:
         raise InputFileError(f"{path}: {_decode_reason(exc)}") from None
     try:
-        value = loads_strict(text)
+        value = loads_strict(text, allow_nan=allow_nan)
     except ValueError as exc:
         line = f":{exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise InputFileError(f"{path}{line}: {_decode_reason(exc)}") from None
-    _check_text(value, str(path))
+    check_text(value, str(path))
     return value
+
+
+# ------------------------------------------------------------------------------------------- display text
+
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+"""ANSI/VT escape sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks) and two-byte escapes."""
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]+")
+"""C0/C1 control characters, zero-width and bidirectional formatting characters."""
+
+
+def clean_text(text: str) -> str:
+    """A name made safe to show in a terminal, Markdown or CSV: escape codes and control characters removed.
+
+    ANSI escape sequences are dropped whole; other control, zero-width and bidirectional-override characters
+    become a space; runs of white space are folded and the ends trimmed. Lone surrogates become ``?``.
+
+    Args:
+        text: A name as found in an input (a model id, a task, a file name).
+
+    Returns:
+        The text to display (a red-coloured ``red`` -> ``"red"``).
+    """
+    out = _ANSI.sub("", text)
+    out = _UNSHOWABLE.sub(" ", out)
+    out = " ".join(out.split())
+    return out.encode("utf-8", "replace").decode("utf-8")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP CSV injection advice).
+
+    Text is cleaned with :func:`clean_text`; text that then starts with ``=``, ``+``, ``-``, ``@``, tab or
+    carriage return, and is not a number, gets a leading ``'``. Numbers and ``None`` pass unchanged.
+
+    Args:
+        value: A cell value.
+
+    Returns:
+        The value to write (``"=HYPERLINK(...)"`` -> ``"'=HYPERLINK(...)"``; ``"-0.5"`` unchanged).
+    """
+    if not isinstance(value, str):
+        return value
+    text = clean_text(value)  # first: an escape code or a tab must not hide a leading "="
+    if text.startswith(_FORMULA_START) and not _is_number(text):
+        text = "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False

@@ -25,7 +25,12 @@ def register(subparsers: Any) -> None:
         "rank the models per task and overall, and write index.md, leaderboard.csv, leaderboard.json, "
         "index.html, models/*.html and plots/ into --out. Rebuilding rewrites only what changed.",
     )
-    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="lm-eval --output_path folders (or results files)")
+    p.add_argument(
+        "run_dirs",
+        nargs="+",
+        metavar="RUN_DIR",
+        help="lm-eval --output_path folders (or results files) and tracebench rescore --out folders",
+    )
     p.add_argument("--out", default="leaderboard", help="output folder (default: leaderboard)")
     p.add_argument("--sort", default="answer_acc", choices=COLUMN_NAMES, help="sort column (default answer_acc)")
     p.add_argument("--strict", action="store_true", help="fail on any bad, truncated or foreign input file")
@@ -41,6 +46,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--jobs", type=int, default=0, help="worker processes for new entries (default 0: one per CPU, at most 8)"
+    )
+    p.add_argument(
+        "--names",
+        default=None,
+        metavar="FILE",
+        help="YAML/JSON mapping 'model id, pretrained, peft, rescore folder or generations file: display name'",
     )
     p.add_argument("--no-plots", action="store_true", help="skip the matplotlib plots")
     p.add_argument("--no-cache", action="store_true", help="recompute every entry (ignore <out>/.cache)")
@@ -58,34 +69,61 @@ def _pins(values: list[str]) -> dict[str, str]:
     return pins
 
 
+def _check_counts(args: argparse.Namespace) -> None:
+    """Refuse counts that cannot be right before any work starts."""
+    if args.bootstrap_iters < 1:
+        raise ValueError(f"--bootstrap-iters {args.bootstrap_iters}: must be a positive number of resamples")
+    if args.samples_per_task < 0:
+        raise ValueError(f"--samples-per-task {args.samples_per_task}: must be 0 or more")
+    if args.jobs < 0:
+        raise ValueError(f"--jobs {args.jobs}: must be 0 (one per CPU) or more")
+
+
 def run(args: argparse.Namespace) -> int:
-    """Build and write the leaderboard; print the overall table."""
+    """Build the leaderboard into a staging folder and swap it in; print the overall table.
+
+    The output folder is checked before any work, locked against a concurrent build, and replaced whole
+    at the end (a failed build leaves it untouched).
+    """
     from rich.console import Console
     from rich.progress import Progress
 
+    from tracebench.io import OutputPathError, check_output_dir, staged_output_dir
     from tracebench.leaderboard import LeaderboardError, build, write_outputs
+    from tracebench.leaderboard.plots import PLOTS_EXTRA_NOTICE, plots_available
+    from tracebench.leaderboard.rescore_runs import load_names
     from tracebench.leaderboard.terminal import print_leaderboard
 
     err = Console(stderr=True)
     try:
         pins = _pins(args.pin)
-        with Progress(console=err, transient=True, disable=args.quiet) as progress:
-            bar = progress.add_task("computing entries", total=None)
-            board = build(
-                args.run_dirs,
-                out_dir=args.out,
-                sort=args.sort,
-                seed=args.seed,
-                iters=args.bootstrap_iters,
-                drill_cap=args.samples_per_task,
-                pins=pins,
-                strict=args.strict,
-                progress=lambda done, total: progress.update(bar, completed=done, total=total),
-                jobs=args.jobs if args.jobs > 0 else min(8, os.cpu_count() or 1),
-            )
-            progress.update(bar, description="writing outputs")
-            written = write_outputs(board, args.out, plots=not args.no_plots)
-    except (LeaderboardError, ValueError) as exc:
+        _check_counts(args)
+        names = load_names(args.names) if args.names else None
+        out = check_output_dir(args.out)
+        plots = not args.no_plots
+        if plots and not plots_available():
+            print(f"tracebench leaderboard: {PLOTS_EXTRA_NOTICE}", file=sys.stderr)
+            plots = False
+        with staged_output_dir(out, carry_over=True) as stage:
+            with Progress(console=err, transient=True, disable=args.quiet) as progress:
+                bar = progress.add_task("computing entries", total=None)
+                board = build(
+                    args.run_dirs,
+                    out_dir=stage,
+                    sort=args.sort,
+                    seed=args.seed,
+                    iters=args.bootstrap_iters,
+                    drill_cap=args.samples_per_task,
+                    pins=pins,
+                    names=names,
+                    strict=args.strict,
+                    use_cache=not args.no_cache,
+                    progress=lambda done, total: progress.update(bar, completed=done, total=total),
+                    jobs=args.jobs if args.jobs > 0 else min(8, os.cpu_count() or 1),
+                )
+                progress.update(bar, description="writing outputs")
+                written = write_outputs(board, stage, plots=plots)
+    except (LeaderboardError, OutputPathError, ValueError) as exc:
         print(f"tracebench leaderboard: error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:

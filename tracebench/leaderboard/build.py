@@ -329,6 +329,27 @@ def _overall(
     return Entry(model=model, task=name, source=None, variant=variant, stats=stats, runs=runs)
 
 
+def check_pins(pins: Mapping[str, str], runs: Sequence[TaskRun]) -> None:
+    """Fail when a ``--pin MODEL@DATE_ID`` matches no run (a typo must not silently rank another run).
+
+    Args:
+        pins: ``model -> date_id``.
+        runs: Every task run found (selected and superseded).
+
+    Raises:
+        LeaderboardError: Naming the pin and what is available (models, or the model's run dates).
+    """
+    for model, date_id in sorted(pins.items()):
+        dates = sorted({r.date_id for r in runs if r.model.id == model})
+        if not dates:
+            known = sorted({r.model.id for r in runs})
+            raise LeaderboardError(
+                f"--pin {model}@{date_id}: no run of model {model!r}; models found: {', '.join(known) or 'none'}"
+            )
+        if date_id not in dates:
+            raise LeaderboardError(f"--pin {model}@{date_id}: no run at {date_id!r}; its runs: {', '.join(dates)}")
+
+
 def build(
     run_dirs: Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str] | None = None,
@@ -341,6 +362,7 @@ def build(
     use_cache: bool = True,
     progress: Callable[[int, int], None] | None = None,
     jobs: int = 1,
+    names: Mapping[str, str] | None = None,
 ) -> Leaderboard:
     """Ingest runs and compute the leaderboard (no files written except the cache).
 
@@ -356,6 +378,7 @@ def build(
         use_cache: Use ``<out>/.cache``.
         progress: Called with ``(done, total)`` after each entry.
         jobs: Worker processes for entries not in the cache (1: in this process).
+        names: ``key -> display name`` (the ``--names`` file; see :mod:`tracebench.leaderboard.rescore_runs`).
 
     Returns:
         The :class:`Leaderboard`.
@@ -364,7 +387,10 @@ def build(
         LeaderboardError: ``strict`` and an input has issues, or no usable tracebench run was found.
     """
     column(sort)
-    found = ingest(run_dirs, pins)
+    if iters < 1:
+        raise LeaderboardError(f"bootstrap iterations must be positive, got {iters}")
+    found = ingest(run_dirs, pins, names)
+    check_pins(pins or {}, [*found.runs, *found.superseded])
     issues = list(found.issues)
     if strict and issues:
         raise LeaderboardError("invalid input (--strict):\n" + "\n".join(f"  {i}" for i in issues))

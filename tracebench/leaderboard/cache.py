@@ -60,7 +60,7 @@ class BuildCache:
                     loaded = json.load(handle)
                 if isinstance(loaded, dict) and loaded.get("version") == CACHE_VERSION:
                     self._digests = dict(loaded.get("files") or {})
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 self._digests = {}
 
     def known(self, path: str | os.PathLike[str]) -> str | None:
@@ -100,7 +100,7 @@ class BuildCache:
         path = self.root / "entries" / f"{key}.json"
         try:
             data: dict[str, Any] = _loads(path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             self.misses += 1
             return None
         self._used.add(key)

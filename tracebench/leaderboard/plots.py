@@ -36,6 +36,19 @@ def _rows(board: Leaderboard) -> list[Entry]:
     return board.by_task(task)
 
 
+PLOTS_EXTRA_NOTICE = "plots skipped: matplotlib is not installed (pip install 'tracebench[leaderboard]')"
+"""The one-line notice printed when the plots cannot be drawn; the tables are written regardless."""
+
+
+def plots_available() -> bool:
+    """Whether matplotlib can be imported (the ``leaderboard`` extra); without it the plots are skipped."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def render_plots(board: Leaderboard) -> dict[str, bytes]:
     """Render every plot.
 

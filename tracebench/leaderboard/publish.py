@@ -7,8 +7,10 @@ import json
 import os
 from pathlib import Path
 
+from tracebench.io import InputFileError, read_json
 from tracebench.leaderboard.build import Leaderboard, write_if_changed
 from tracebench.leaderboard.html import model_page_name, render_index, render_model_page
+from tracebench.leaderboard.plots import plots_available
 from tracebench.leaderboard.render import render_csv, render_json, render_md, to_document
 from tracebench.leaderboard.tasks import OVERALL
 from tracebench.schemas import validate
@@ -45,18 +47,21 @@ def write_outputs(board: Leaderboard, out_dir: str | os.PathLike[str], plots: bo
 
     Every text is rendered before the first file is written, so a failure leaves the previous outputs
     untouched; each file is written atomically, and only when its bytes differ. Plots are re-rendered only
-    when the data they show changed. (``leaderboard.json`` follows ``leaderboard.schema.json``; the tests
+    when the data they show changed. Files an earlier build wrote (its manifest, :data:`MANIFEST`) that
+    this build does not write are removed; nothing else in ``out_dir`` is ever deleted.
+    (``leaderboard.json`` follows ``leaderboard.schema.json``; the tests
     validate it, :func:`validate_document` does it on demand.)
 
     Args:
         board: The built leaderboard.
         out_dir: The output folder.
-        plots: Whether to render plots.
+        plots: Whether to render plots (skipped when matplotlib is missing: see :func:`plots_available`).
 
     Returns:
         ``relative path -> whether it was written``.
     """
     out = Path(out_dir)
+    plots = plots and plots_available()  # without matplotlib the tables are still written
     doc_text = render_json(board)
     files: dict[str, bytes] = {
         "leaderboard.json": doc_text.encode("utf-8"),
@@ -78,13 +83,40 @@ def write_outputs(board: Leaderboard, out_dir: str | os.PathLike[str], plots: bo
                 files[f"plots/{name}"] = data
         else:
             files.update({n: (out / n).read_bytes() for n in names})
+    previous = read_manifest(out)
     written = {name: write_if_changed(out / name, data) for name, data in sorted(files.items())}
     if plots:
         write_if_changed(digest_path, digest.encode("utf-8"))
-    models_dir = out / "models"
-    if models_dir.is_dir():
-        keep = {Path(model_page_name(m.id)).name for m in board.models}
-        for page in models_dir.glob("*.html"):
-            if page.name not in keep:
-                page.unlink()
+    write_if_changed(out / MANIFEST, _manifest_bytes(sorted(files)))
+    for stale in sorted(previous - set(files)):  # only files an earlier build says it wrote
+        (out / stale).unlink(missing_ok=True)
     return written
+
+
+MANIFEST = ".tracebench-manifest.json"
+"""The list of files the leaderboard wrote into its output folder; only these are ever deleted."""
+
+
+def _manifest_bytes(names: list[str]) -> bytes:
+    return (json.dumps({"tool": "tracebench leaderboard", "files": names}, indent=1) + "\n").encode("utf-8")
+
+
+def read_manifest(out_dir: str | os.PathLike[str]) -> set[str]:
+    """The relative paths an earlier build wrote into ``out_dir`` (empty when it has no readable manifest).
+
+    Paths that would leave the folder (absolute, ``..``) are ignored, so a tampered manifest cannot make a
+    rebuild delete anything outside it.
+    """
+    try:
+        data = read_json(Path(out_dir) / MANIFEST)
+    except InputFileError:
+        return set()
+    names = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(names, list):
+        return set()
+    return {n for n in names if isinstance(n, str) and _inside(n)}
+
+
+def _inside(name: str) -> bool:
+    path = Path(name)
+    return bool(name) and not path.is_absolute() and ".." not in path.parts

@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from tracebench import __version__
+from tracebench.io import clean_text, csv_cell
 from tracebench.leaderboard.build import Entry, Leaderboard, model_slug
 from tracebench.leaderboard.stats import CHANCE_NORMALISERS, CI_LEVEL
 from tracebench.leaderboard.tasks import COLUMNS, EXTRA_METRICS, OVERALL, OVERALL_DIRECT
@@ -100,7 +101,7 @@ def render_csv(board: Leaderboard) -> str:
         header += [m, f"{m}_ci_low", f"{m}_ci_high"]
     header += ["n11", "n10", "n01", "n00", "from_samples", "runs"]
     writer.writerow(header)
-    for e in board.entries:
+    for e in board.entries:  # every text cell goes through csv_cell (no formula, no control character)
         row: list[Any] = [e.task, e.rank or "", e.model.id, e.source or "", e.variant, e.stats.n]
         for m in CSV_METRICS:
             lo, hi = e.stats.ci.get(m, (math.nan, math.nan))
@@ -108,7 +109,7 @@ def render_csv(board: Leaderboard) -> str:
         t = e.stats.table
         row += [t.n11, t.n10, t.n01, t.n00] if t else ["", "", "", ""]
         row += [int(e.stats.from_samples), " ".join(sorted(r["file"] for r in e.runs))]
-        writer.writerow(row)
+        writer.writerow([csv_cell(cell) for cell in row])
     return buf.getvalue()
 
 
@@ -118,8 +119,8 @@ def _fmt_csv(v: float | None) -> str:
 
 
 def md_escape(text: str) -> str:
-    """Escape text for a Markdown table cell (pipes, HTML markup, back-ticks and newlines)."""
-    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape text for a Markdown table cell (control characters, pipes, HTML markup, back-ticks, newlines)."""
+    out = clean_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for ch in "\\|`*_[]":
         out = out.replace(ch, "\\" + ch)
     return out.replace("\n", " ")
@@ -127,7 +128,7 @@ def md_escape(text: str) -> str:
 
 def md_code(text: str) -> str:
     """Text as Markdown inline code (back-ticks removed)."""
-    return "`" + text.replace("`", "") + "`"
+    return "`" + clean_text(text).replace("`", "") + "`"
 
 
 def fmt_value(v: float, digits: int = 3) -> str:

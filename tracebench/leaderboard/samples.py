@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracebench.io import InputFileError, check_text, loads_strict
 from tracebench.schemas import RecordError, validate
 
 try:  # orjson parses the large samples files several times faster; json is the fallback.
@@ -281,10 +282,13 @@ def _parse_line(where: str, number: int, raw: bytes) -> dict[str, Any]:
     try:
         line = _loads(raw)
     except ValueError:
-        try:  # lm-eval writes NaN (Python's json accepts it, orjson does not)
-            line = json.loads(raw)
+        try:  # lm-eval writes NaN (accepted here, orjson does not); deep nesting, bad UTF-8, Infinity refused
+            line = loads_strict(raw, allow_nan=True)
+            check_text(line, f"{where}:{number}")
+        except InputFileError as exc:
+            raise SamplesError(where, number, "<line>", str(exc).split(": ", 1)[-1]) from None
         except ValueError as exc:
-            raise SamplesError(where, number, "<line>", f"not valid JSON, truncated? ({exc})") from exc
+            raise SamplesError(where, number, "<line>", f"not valid JSON, truncated? ({exc})") from None
     _check(where, number, line)
     return line
 
