@@ -529,6 +529,8 @@ def test_profile_all_is_the_default(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert metrics["profile"] == "strict" and metrics["name"] == "my-model_default"
     # the toy source has no study rules: strict and paper only (paper = the lenient step rules)
     assert sorted(metrics["profiles"]) == ["paper", "strict"]
+    if "answer_rules" in metrics:  # the strict extraction's rule per scored row (tracebench.traces.answer)
+        assert sum(metrics["answer_rules"].values()) == metrics["profiles"]["strict"]["n"]
     for prof in metrics["profiles"].values():
         assert sum(prof["counts"].values()) == prof["n"] == 6
     assert main([*base, "--out", str(tmp_path / "o2"), "--name", "My model  (v2)"]) == 0

@@ -525,6 +525,19 @@ def _study_scores(samples: Sequence[ScoredSample]) -> dict[str, float] | None:
     return out
 
 
+def answer_rule_counts(samples: Sequence[ScoredSample]) -> dict[str, int] | None:
+    """How often each strict answer-extraction rule fired (from the parse notes).
+
+    Returns:
+        ``{rule: count}``, or ``None`` when this tracebench records no rules (no :mod:`tracebench.traces.answer`).
+    """
+    try:
+        from tracebench.traces.answer import count_rules
+    except ImportError:
+        return None
+    return {rule: int(n) for rule, n in sorted(count_rules(s.parsed for s in samples).items())}
+
+
 def _released_sample_metrics(v: ReleasedVerdict) -> dict[str, float | None]:
     """Per-row metrics of the released profile (trace metrics undefined on unevaluated rows)."""
     ev = v.evaluated
@@ -674,6 +687,9 @@ def score_rows(
             "use --profile strict, paper or all"
         )
     metrics: dict[str, Any] = dict(profiles[profile])
+    rules = answer_rule_counts(scored["strict"])
+    if rules is not None:
+        metrics["answer_rules"] = rules
     metrics["profile"] = profile
     metrics["mode"] = mode
     metrics["profiles"] = profiles
