@@ -14,6 +14,7 @@ from tracebench.scoring.sample import (
     PAIR_METRICS,
     QUADRANTS,
     SAMPLE_METRICS,
+    STUDY_METRICS,
     TRACE_METRICS,
     ScoredSample,
     quadrant,
@@ -28,11 +29,14 @@ from tracebench.scoring.steps import (
     label_correct,
     step_correct,
 )
+from tracebench.scoring.study import StudyRules, has_study_rules, register_study_rules, study_rules
 
 __all__ = [
     "DIRECT_METRICS",
     "PAIR_METRICS",
     "SAMPLE_METRICS",
+    "STUDY_METRICS",
+    "StudyRules",
     "TRACE_METRICS",
     "PROFILES",
     "QUADRANTS",
@@ -54,4 +58,7 @@ __all__ = [
     "set_match",
     "split_elements",
     "step_correct",
+    "has_study_rules",
+    "register_study_rules",
+    "study_rules",
 ]

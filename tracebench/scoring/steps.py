@@ -8,7 +8,12 @@ Two profiles:
   (:func:`~tracebench.scoring.normalize.normalize_fact` on both sides).
 * ``paper``: the study's lenient rule. The classification step is right when the gold label appears as a
   substring of the trace text; the retrieval step is right when at least one gold fact appears verbatim
-  (case-folded) in the trace text.
+  (case-folded) in the trace text. (Under ``paper`` the answer verdict is the study's too:
+  :mod:`tracebench.scoring.study`.)
+
+A third profile, ``released`` (the study's released confusion-matrix code, gold looked up by answer text),
+needs a whole generations file and exists only in ``tracebench rescore``
+(:mod:`tracebench.scoring.study.released`).
 """
 
 from __future__ import annotations
