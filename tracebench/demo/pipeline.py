@@ -1,8 +1,9 @@
 """The demo's stages: problems -> base model -> students -> lm-eval runs -> leaderboard -> verdict.
 
 Every stage is cached (:mod:`tracebench.demo.cache`): a second run that changes nothing reuses every output.
-Evaluation is the real ``lm_eval`` command, one subprocess per model (the main job's runner,
-:func:`tracebench.commands.main_job.run_stage`), so the demo runs exactly what a user would.
+Evaluation is lm-eval's own command line, one subprocess per model, with tracebench's fast start
+(:func:`tracebench.harness.runner.run_eval`: lm-eval's built-in tasks are not indexed), so the demo writes
+exactly what a user's ``lm_eval`` run would.
 """
 
 from __future__ import annotations
@@ -264,8 +265,8 @@ class Demo:
         return self._stage(name, inputs, what, body)
 
     def eval_stage(self, plan: SourcePlan, run: ModelRun) -> StageRecord:
-        """Evaluate one model with the real ``lm_eval`` command (results + samples under ``eval/<source>/``)."""
-        from tracebench.commands.main_job import Stage, run_stage
+        """Evaluate one model with lm-eval, fast start (results + samples under ``eval/<source>/``)."""
+        from tracebench.harness.runner import run_eval
 
         name = f"eval_{plan.source}_{run.label}"
         ev = self.config.evaluation
@@ -285,10 +286,15 @@ class Demo:
         def body() -> tuple[dict[str, Any], list[str]]:
             tmp = self.paths.tmp / name
             shutil.rmtree(tmp, ignore_errors=True)
-            stage = Stage(label=run.label, model=run.lm_model, extra=extra)
-            run_stage(stage, tmp, run.limit, self.console, tasks=run.tasks)
-            if stage.error:
-                raise DemoError(f"{name}: {stage.error}")
+            with self.console.status(f"[bold]{run.label}[/]: starting lm_eval ...") as status:
+
+                def progress(text: str, seconds: float) -> None:
+                    status.update(f"[bold]{run.label}[/]: {text} ({seconds:.0f} s)")
+
+                stage = run_eval(run.lm_model, run.tasks, tmp / run.label, limit=run.limit, extra=extra,
+                                 progress=progress)  # fmt: skip
+            if stage.returncode != 0:
+                raise DemoError(f"{name}: lm_eval exited with status {stage.returncode}; see {stage.log}")
             shutil.rmtree(dest, ignore_errors=True)
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp / run.label, dest)

@@ -16,16 +16,21 @@ import argparse
 import fnmatch
 import json
 import math
+import re
+import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 TRACEBENCH_PREFIX = "tracebench"
 """Every tracebench task, group and tag name starts with this; no lm-eval built-in task does."""
 
 _WILDCARDS = "*?["
+_PROGRESS = re.compile(r"Running generate_until requests:\s*\d+%\|[^|]*\|\s*(\d+)/(\d+)")
 
 
 def tracebench_names() -> frozenset[str]:
@@ -193,3 +198,83 @@ def read_results(folder: Path) -> dict[str, dict[str, float | None]]:
             row[name] = None if isinstance(value, float) and math.isnan(value) else float(value)
         out[task] = row
     return out
+
+
+def progress_text(log: Path) -> str:
+    """What a running lm-eval is doing, from the tail of its log (its progress bar of generation requests)."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(0, 2)
+            handle.seek(max(0, handle.tell() - 4096))
+            tail = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return "running lm_eval"
+    found = _PROGRESS.findall(tail)
+    if found:
+        done, total = found[-1]
+        return f"generating {done}/{total} requests"
+    return "loading model and tasks"
+
+
+@dataclass
+class EvalRun:
+    """One lm-eval run in a subprocess (:func:`run_eval`).
+
+    Attributes:
+        folder: The output folder (results and samples files, ``lm_eval.log``).
+        returncode: lm-eval's exit status.
+        seconds: Wall time.
+        results: ``{task: {metric: value}}`` (empty when the run failed).
+    """
+
+    folder: Path
+    returncode: int
+    seconds: float
+    results: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+    @property
+    def log(self) -> Path:
+        """lm-eval's output (the command on its first line)."""
+        return self.folder / "lm_eval.log"
+
+
+def run_eval(
+    model: str,
+    tasks: Sequence[str],
+    folder: Path,
+    *,
+    limit: float | None = None,
+    extra: Sequence[str] = (),
+    progress: Callable[[str, float], None] | None = None,
+) -> EvalRun:
+    """Run lm-eval (with the fast start) on ``tasks`` in a subprocess, samples logged, into a fresh ``folder``.
+
+    Args:
+        model: lm-eval ``--model``.
+        tasks: lm-eval tasks.
+        folder: The output folder (replaced: remove only a folder this function wrote).
+        limit: ``--limit``, if any.
+        extra: Further lm-eval arguments (``--model_args``, ``--metadata``, ...).
+        progress: Called twice a second with what lm-eval is doing and the seconds elapsed.
+
+    Returns:
+        The run; ``results`` read from its results file when lm-eval succeeded.
+    """
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    args = ["--model", model, "--tasks", ",".join(tasks), "--log_samples", "--output_path", str(folder)]
+    if limit is not None:
+        args += ["--limit", str(int(limit)) if float(limit).is_integer() else str(limit)]
+    run = EvalRun(folder=folder, returncode=0, seconds=0.0)
+    start = time.monotonic()
+
+    def poll() -> None:
+        if progress is not None:
+            progress(progress_text(run.log), time.monotonic() - start)
+
+    run.returncode = run_logged(lm_eval_command([*args, *extra]), run.log, poll)
+    run.seconds = time.monotonic() - start
+    if run.returncode == 0:
+        run.results = read_results(folder)
+    return run
