@@ -8,9 +8,9 @@ or a folder holding rescore folders (found at any depth); the rest is left to th
 
 Display names (never a folder path), first that applies:
 
-* rescore runs: ``name`` in ``metrics.json`` (``tracebench rescore --name``); the ``--names`` file; the
-  study's file-name pattern (``Qwen3-1.7B-sft-adapter-reasoning-facts_default`` ->
-  ``Qwen3-1.7B · correct trace``); the generations file's stem.
+* rescore runs: the ``--names`` file; ``name`` in ``metrics.json`` when given (``tracebench rescore --name``;
+  its default is the generations file's stem); the study's file-name pattern
+  (``Qwen3-1.7B-sft-adapter-reasoning-facts_default`` -> ``Qwen3-1.7B · correct trace``); the file's stem.
 * lm-eval runs: the ``--names`` file (keyed by model id, ``pretrained`` or ``peft``); ``name`` in the
   student's ``tracebench_training.json``, else the title of its model card (``README.md``), in the ``peft``
   folder, else the ``pretrained`` folder; the last part of a local path; the model id unchanged.
@@ -143,13 +143,16 @@ def rescore_display_name(metrics: Mapping[str, Any], folder: Path, names: Mappin
     Returns:
         The name.
     """
-    own = metrics.get("name")
-    if isinstance(own, str) and own.strip():
-        return " ".join(own.split())
     generations = str(metrics.get("generations") or "")
     stem = file_stem(generations) if generations else folder.name
-    mapped = _lookup(names, (str(folder), folder.name, generations, Path(generations).name, stem))
-    return mapped or study_display_name(stem) or stem
+    own = metrics.get("name")
+    own = " ".join(own.split()) if isinstance(own, str) else ""
+    mapped = _lookup(names, (str(folder), folder.name, generations, Path(generations).name, stem, own))
+    if mapped:
+        return mapped
+    if own and own != stem:  # given with ``tracebench rescore --name`` (the default is the file's stem)
+        return own
+    return study_display_name(stem) or own or stem
 
 
 def _local_dir(value: str | None) -> Path | None:
