@@ -384,9 +384,11 @@ def loads_strict(text: str | bytes, allow_nan: bool = False) -> Any:
         raise ValueError("nested too deeply to read") from None
 
 
-def _decode_reason(exc: BaseException) -> str:
+def json_error_reason(exc: BaseException) -> str:
+    """A short reason for a JSON decoding failure (``not valid UTF-8 (byte 7)``, ``not valid JSON (...)``)."""
     if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON ({exc.msg} at column {exc.colno})"
+        cut = ", truncated?" if exc.pos >= len(exc.doc.rstrip()) else ""  # the text ends where it fails
+        return f"not valid JSON{cut} ({exc.msg} at column {exc.colno})"
     if isinstance(exc, UnicodeDecodeError):
         return f"not valid UTF-8 (byte {exc.start})"
     return f"not valid JSON ({exc})"
@@ -463,13 +465,13 @@ def iter_jsonl(path: str | os.PathLike[str], allow_nan: bool = False) -> Iterato
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise JsonlError(f"{where}: {_decode_reason(exc)}") from None
+                raise JsonlError(f"{where}: {json_error_reason(exc)}") from None
             if not line.strip():
                 continue
             try:
                 obj = loads_strict(line, allow_nan=allow_nan)
             except ValueError as exc:
-                raise JsonlError(f"{where}: {_decode_reason(exc)}") from None
+                raise JsonlError(f"{where}: {json_error_reason(exc)}") from None
             if not isinstance(obj, dict):
                 raise JsonlError(f"{where}: expected a JSON object, got {type(obj).__name__}")
             try:
@@ -500,12 +502,12 @@ def read_json(path: str | os.PathLike[str], allow_nan: bool = False) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: {_decode_reason(exc)}") from None
+        raise InputFileError(f"{path}: {json_error_reason(exc)}") from None
     try:
         value = loads_strict(text, allow_nan=allow_nan)
     except ValueError as exc:
         line = f":{exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise InputFileError(f"{path}{line}: {_decode_reason(exc)}") from None
+        raise InputFileError(f"{path}{line}: {json_error_reason(exc)}") from None
     check_text(value, str(path))
     return value
 

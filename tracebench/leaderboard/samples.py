@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracebench.io import InputFileError, check_text, loads_strict
+from tracebench.io import InputFileError, check_text, json_error_reason, loads_strict
 from tracebench.schemas import RecordError, validate
 
 try:  # orjson parses the large samples files several times faster; json is the fallback.
@@ -288,7 +288,7 @@ def _parse_line(where: str, number: int, raw: bytes) -> dict[str, Any]:
         except InputFileError as exc:
             raise SamplesError(where, number, "<line>", str(exc).split(": ", 1)[-1]) from None
         except ValueError as exc:
-            raise SamplesError(where, number, "<line>", f"not valid JSON, truncated? ({exc})") from None
+            raise SamplesError(where, number, "<line>", json_error_reason(exc)) from None
     _check(where, number, line)
     return line
 
