@@ -555,7 +555,8 @@ def test_real_profiles_reproduce_the_study(babi_all: list[Problem]) -> None:
     for path in sorted(PAPER_OUTPUTS.glob("*.jsonl")):
         key = f"babi/{path.stem}"
         mode = "trace" if "reasoning" in path.stem else "direct"
-        m = rescore(path, "babi", fields=fields, problems=babi_all, mode=mode, profile="released").metrics
+        result = rescore(path, "babi", fields=fields, problems=babi_all, mode=mode, profile="released")
+        m = result.metrics
         validate(m, "rescore_metrics")
         assert m["profiles"]["paper"]["study"]["acc"] == study["evaluation_results"][key]["acc"], key
         checked_acc += 1
@@ -571,5 +572,8 @@ def test_real_profiles_reproduce_the_study(babi_all: list[Problem]) -> None:
                 "answer_only": m3["correct_answer_incorrect_trace"],
                 "neither": m3["incorrect_answer_incorrect_trace"],
             }
+            # the samples' quadrants are the released ones too (unevaluated rows have none)
+            quadrants = Counter(r["quadrant"] for r in result.records if r["quadrant"] is not None)
+            assert dict(quadrants) == {q: c for q, c in m["counts"].items() if c}
             checked_tables += 1
     assert (checked_acc, checked_tables) == (6, 4)

@@ -302,6 +302,8 @@ def read_generations(
             the message names file, line and field.
     """
     p = Path(path)
+    if p.is_dir():
+        raise RescoreInputError(f"generations file {p}: is a folder; give a .jsonl or .jsonl.gz file")
     if not p.is_file():
         raise RescoreInputError(f"generations file not found: {p}")
     rows: list[GenerationRow] = []

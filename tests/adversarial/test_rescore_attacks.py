@@ -174,3 +174,8 @@ def test_missing_data_path_fails_at_once(tmp_path: Path, capsys: pytest.CaptureF
 def test_blank_name_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(_write(tmp_path / "a.jsonl", _line()), tmp_path / "out", "--name", "  ") == 2
     assert "--name" in _error(capsys)
+
+
+def test_generations_folder_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(tmp_path, tmp_path / "out") == 2
+    assert "is a folder" in _error(capsys)

@@ -241,11 +241,14 @@ def released_gold_rows(rows: Sequence[Row], checks: ReleasedChecks) -> list[int 
         One table index (or ``None``) per row.
     """
     answers = [checks.table_answer(r) for r in rows]
+    first: dict[str, int | None] = {}  # the lookup depends only on the key: one scan per distinct key
     out: list[int | None] = []
     previous: int | None = None
     for row in rows:
         key = checks.gold_key(row)
-        found = next((i for i, a in enumerate(answers) if key in a), None)
+        if key not in first:
+            first[key] = next((i for i, a in enumerate(answers) if key in a), None)
+        found = first[key]
         if found is not None:
             previous = found
         out.append(previous)
