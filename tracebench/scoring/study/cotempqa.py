@@ -16,8 +16,7 @@ Answer (``paper`` profile), per sample against its OWN gold:
 2. Candidates (:func:`study_candidates`): every context fact is read with the dataset's sentence templates
    (:func:`tracebench.scoring.cotempqa.fact_entities`); a fact gives its SUBJECT, except for
    ``S2_R1_O1`` items, where it gives its OBJECT; the lower-cased gold answers are candidates too.
-   Longest first (ties alphabetical; the study leaves tie order to a ``set``: no released sample depends
-   on it).
+   Longest first (ties alphabetical; the study leaves tie order to a ``set``).
 3. Scan (:func:`tracebench.scoring.cotempqa.scan_candidates`, the official step): the first candidate
    found both in the extracted text and in the question is the question's own entity, deleted once and not
    counted (a gold answer included); every other candidate found is a predicted answer and is deleted from
@@ -28,23 +27,34 @@ Answer (``paper`` profile), per sample against its OWN gold:
 
 This reproduces the study's published ``acc``, ``f1``, ``p`` and ``r`` (one decimal) of all 24 released
 CoTempQA files (``tests/scoring/test_study_cotempqa_published.py``). The indexed versions of
-``evaluate_model`` do not delete ``assistant`` or the think tags, and none reads ``<answer>``; as written
-they match 7 of the 24 published ``acc`` values. The deletions are what the published numbers show: the
-answer "assistant professor" is scored wrong in every file that states it (12 samples), and an answer-only
-Qwen output ``<think>\n\n['Alliance "90/The Greens']`` is scored right.
+``evaluate_model`` neither read ``<answer>`` nor delete ``assistant`` and the think tags; as written they
+match 7 of the 24 published ``acc`` values, with ``<answer>`` read first 15, with the deletions 24. The
+deletions are what the published numbers show: they flip 18 samples, all as published: 10 outputs whose
+answer is "assistant professor" become wrong, and 8 become right (an answer-only output such as
+``assistant\n<think>\n\n['Workers\\' Communist Party']`` normalises to the gold only without the role word
+and the tag).
 
-Differences from CoTempQA's official metric (counts over the 24 released files, 5,700 samples;
-``benchmarks/cotempqa_metric_diff.py`` prints them, ``tasks/tracebench/cotempqa/README.md`` explains them):
+Differences from CoTempQA's official metric, with the samples each flips (``acc``) over the 24 released
+files (5,700 samples; ``benchmarks/cotempqa_metric_diff.py`` prints them,
+``tasks/tracebench/cotempqa/README.md`` explains them). In all, 459 samples differ (359 right only under
+the study's metric, 100 only under the official one).
 
 * Candidates. Official: a fact's OBJECT for ``S1_R1_O2`` items, its SUBJECT for all others. Study: the
   OBJECT for ``S2_R1_O1`` items, the SUBJECT for all others. The answer of ``S1_R1_O2``, ``S1_R2_O2``,
-  ``S2_R1_O2`` and ``S2_R2_O2`` items is an object and that of ``S2_R1_O1`` items a subject, so the study
-  reads the wrong slot for ``S1_R1_O2`` and ``S2_R1_O1`` (the official code for all but ``S1_R1_O2``).
-  A gold answer is always a candidate, so a wrong slot mostly hurts answers that are not gold.
-* Extraction. The study adds ``<answer>`` tags (read first), the ``answer:`` marker, and the deletion of
-  ``assistant`` and the think tags; the official code only cuts at ``answer the question based on`` and
-  `` answer `` (its ``cot`` mode is not used by the study).
-* Normalisation, the question-entity rule, the scan and the answer-level F1 are the official ones.
+  ``S2_R1_O2`` and ``S2_R2_O2`` items is an object and that of ``S2_R1_O1`` items a subject: the study reads
+  the other slot than the answer's for every ``triple_element``, the official code for ``S1_R2_O2``,
+  ``S2_R1_O2`` and ``S2_R2_O2``. A gold answer is always a candidate, so the wrong slot makes the metric
+  lenient: wrong answers of the answer's kind that the output names are not candidates and are ignored.
+  Alone on the official metric this flips 384 samples (382 to right; ``S1_R1_O2`` 221 of 1,338,
+  ``S2_R1_O1`` 163 of 1,056); removed from the study's, 148.
+* ``<answer>`` read first (the official code cuts at the first `` answer `` instead, which in a trace is
+  "to answer the question"): alone 293 flips (205 to right, 88 to wrong); removed from the study's, 143.
+* ``assistant`` and the think tags deleted: 18 flips either way (8 to right, 10 to wrong).
+* The ``answer:`` marker: 0 flips on the released files.
+* Normalisation (lower case, ASCII punctuation removed, white space collapsed, articles kept), the
+  question-entity rule, the scan and the answer-level F1 are the official ones: no difference. Tie order
+  of equal-length candidates (a ``set`` in both codes): no released sample's scores depend on it (one
+  sample's predicted list does).
 
 Released checks (``released`` profile, :data:`RELEASED`): the confusion-matrix code's answer verdict is
 this ``acc`` on the row's own gold; the gold row is looked up by ``gold[0]`` inside the table's answer
