@@ -146,7 +146,21 @@ def extract_answers(prediction: str, question: str, cands: Sequence[str], keep: 
     Returns:
         The predicted answers (lower case).
     """
-    pred = _trim(prediction)
+    return scan_candidates(_trim(prediction), question, cands, keep)
+
+
+def scan_candidates(pred: str, question: str, cands: Sequence[str], keep: Iterable[str] = ()) -> list[str]:
+    """Steps 3 and 4 of the metric: the candidate scan of an already trimmed, lower-cased prediction.
+
+    Args:
+        pred: The lower-cased prediction text, trimmed by step 1 (or by another extraction rule).
+        question: The question text.
+        cands: Candidates, longest first.
+        keep: Candidates never taken for the question's own entity.
+
+    Returns:
+        The predicted answers (lower case): the candidates found, or the remaining text when none was.
+    """
     q = question.lower()
     never_skip = set(keep)
     found: list[str] = []
