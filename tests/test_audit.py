@@ -156,9 +156,10 @@ def test_finding_without_the_released_profile() -> None:
 
 def test_tables_show_every_profile_and_the_published_value() -> None:
     md = render_md(_hand_audit())
-    # answers: strict 9/12, paper 10/12, released 8/12, published 83.3; trace strict 9/12; phi strict 15/27,
+    # headline answers: strict 9/12, paper 10/12, published 83.3 (released 8/12 in the slice table); trace strict 9/12; phi strict 15/27,
     # paper (9,0,1,2): 18/sqrt(9*3*10*2) = 0.775, released 0.
-    assert "| M · correct trace | bAbI | 12 | 75.0 | 83.3 | 66.7 | 83.3 | 75.0 | 0.556 | 0.775 | 0.000 |" in md
+    assert "| M · correct trace | bAbI | 12 | 75.0 | 83.3 | 83.3 | 75.0 | 0.556 | 0.775 | 0.000 |" in md
+    assert "| M · correct trace | 12 | 75.0 | 83.3 | 66.7 | 83.3 |" in md
     # chi² = 12 * (15/27)² = 3.70, p = erfc(sqrt(3.70 / 2)) = 0.054.
     assert "| M · correct trace | strict | 75.0 | 8 | 1 | 1 | 2 | 88.9 | 0.556 | 3.7 | 0.054 |" in md
     assert "| M · correct trace | study's published table | 25.0 | 2 | 1 | 6 | 3 | 66.7 | 0.000 | 0.0 | 1.000 |" in md
@@ -218,3 +219,17 @@ def test_committed_audit_equals_a_fresh_regeneration() -> None:
     assert sorted(fresh) == sorted(FILES + PLOT_FILES)
     stale = [rel for rel, data in sorted(fresh.items()) if (COMMITTED / rel).read_bytes() != data]
     assert not stale, f"regenerate with `make audit`: {stale} differ from a fresh regeneration"
+
+
+def _headline_lines(markdown: str) -> list[str]:
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| student | data |"))
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+    return lines[start:end]
+
+
+def test_readme_shows_the_committed_headline_table() -> None:
+    """The README's opening table is the committed audit's headline table, line for line."""
+    headline = _headline_lines((COMMITTED / "index.md").read_text(encoding="utf-8"))
+    assert _headline_lines((REPO / "README.md").read_text(encoding="utf-8")) == headline
+    assert "leaderboard/study-audit/index.html" in (REPO / "README.md").read_text(encoding="utf-8")
