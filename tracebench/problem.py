@@ -176,6 +176,41 @@ class Problem:
         )
 
 
+ANSWER_FORMATS: tuple[str, ...] = ("text", "set", "sequence")
+"""The ``answer_format`` values the built-in scorers understand."""
+
+
+def problem_issues(problem: Problem) -> list[str]:
+    """What makes a schema-valid Problem unscorable: ``field: reason`` texts (empty when it is sound).
+
+    Checked: ``meta.answer_format`` is one of :data:`ANSWER_FORMATS`; ``meta.answer_scorer`` names a
+    registered scorer; every gold retrieval fact is one of the context sentences (compared with
+    :func:`~tracebench.scoring.normalize.normalize_fact`: case, white space and a final full stop folded).
+
+    Args:
+        problem: The problem.
+
+    Returns:
+        One text per issue, naming the field.
+    """
+    from tracebench.scoring.answers import answer_scorer_names, known_answer_scorer
+    from tracebench.scoring.normalize import normalize_fact
+
+    issues: list[str] = []
+    fmt = problem.meta.get("answer_format", "text")
+    if fmt not in ANSWER_FORMATS:
+        issues.append(f"field 'meta.answer_format': unknown format {fmt!r}; known: {', '.join(ANSWER_FORMATS)}")
+    scorer = problem.meta.get("answer_scorer")
+    if scorer is not None and not (isinstance(scorer, str) and known_answer_scorer(scorer)):
+        issues.append(f"field 'meta.answer_scorer': unknown scorer {scorer!r}; known: {answer_scorer_names()}")
+    context = {normalize_fact(c) for c in problem.context}
+    for i, step in enumerate(problem.steps):
+        missing = [f for f in step.facts if normalize_fact(f) not in context]
+        if missing:
+            issues.append(f"field 'steps[{i}].facts': gold fact not in the context: {missing[0][:80]!r}")
+    return issues
+
+
 def read_problems(path: str | os.PathLike[str]) -> Iterator[Problem]:
     """Read Problems from a JSONL file, validating each line.
 

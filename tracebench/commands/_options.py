@@ -1,4 +1,4 @@
-"""Argument helpers shared by the sub-commands that take a source's options."""
+"""Argument helpers shared by the sub-commands that take a source's options, and the optional extras."""
 
 from __future__ import annotations
 
@@ -6,24 +6,115 @@ import argparse
 from typing import Any
 
 
+def parse_option_pairs(items: list[str]) -> dict[str, str]:
+    """Split ``--option KEY=VALUE`` items into ``{key: value}`` (text values).
+
+    Raises:
+        ValueError: An item is not ``KEY=VALUE``, or a key is given twice.
+    """
+    options: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"--option {item!r}: expected KEY=VALUE")
+        if key in options:
+            raise ValueError(f"--option {key}: given twice ({options[key]!r} and {value!r})")
+        options[key] = value
+    return options
+
+
+def typed_source_options(source: str, options: dict[str, str]) -> dict[str, Any]:
+    """Check option keys against what ``source`` accepts and convert each value to its declared type.
+
+    Args:
+        source: A registered source name.
+        options: ``{key: text value}``.
+
+    Returns:
+        ``{key: typed value}``.
+
+    Raises:
+        KeyError: Unknown source (the message lists the known ones).
+        ValueError: An unknown key (the message lists the known ones; only for sources whose options are
+            all declared, see :func:`~tracebench.sources.base.options_closed`) or a value of the wrong type
+            (the message names the option).
+    """
+    from tracebench.sources import get_source
+    from tracebench.sources.base import convert_option, known_options, options_closed
+
+    spec = get_source(source)
+    known = known_options(spec)
+    closed = options_closed(spec)  # a plug-in source with **options: unknown keys pass through as text
+    typed: dict[str, Any] = {}
+    for key, value in options.items():
+        if key not in known and not closed:
+            typed[key] = value
+        elif key not in known:
+            listed = ", ".join(sorted(known))
+            raise ValueError(f"--option {key}: unknown option for source '{source}'; known options: {listed}")
+        typed[key] = convert_option(source, key, value, known[key])
+    return typed
+
+
 def source_options(args: argparse.Namespace) -> dict[str, Any]:
     """Collect ``--option KEY=VALUE`` (repeatable) and ``--data PATH`` into a source's options.
 
+    When ``args.source`` names a registered source, every key must be one it accepts (else the error lists
+    the known ones) and values are converted to the option's type (``int``, ``float``, ``bool``).
+
     Args:
-        args: Parsed arguments with ``option`` (a list) and ``data``.
+        args: Parsed arguments with ``option`` (a list), ``data`` and optionally ``source``.
 
     Returns:
         ``{key: value}``, with ``data_path`` set from ``--data``.
 
     Raises:
-        ValueError: An ``--option`` is not ``KEY=VALUE``.
+        ValueError: An ``--option`` is not ``KEY=VALUE``, is unknown to the source, or has a value of the
+            wrong type; or ``--data`` is combined with ``--option data_path=...``.
     """
-    options: dict[str, Any] = {}
-    for item in args.option:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--option {item!r}: expected KEY=VALUE")
-        options[key.strip()] = value
+    options: dict[str, Any] = parse_option_pairs(list(args.option))
+    source = getattr(args, "source", None)
+    if source:
+        try:
+            options = typed_source_options(str(source), options)
+        except KeyError:
+            pass  # unknown source: the command reports it when it looks the source up
     if args.data:
+        if options.get("data_path") not in (None, ""):
+            raise ValueError("--data and --option data_path=... both given; give the data location once")
         options["data_path"] = args.data
     return options
+
+
+EXTRAS: dict[str, str] = {
+    "matplotlib": "leaderboard",
+    "orjson": "leaderboard",
+    "torch": "train",
+    "transformers": "train",
+    "peft": "train",
+    "trl": "train",
+    "accelerate": "train",
+    "gguf": "hf",
+    "sentencepiece": "hf",
+    "rouge_score": "metrics",
+    "bitsandbytes": "gpu",
+    "inspect_ai": "inspect",
+}
+"""Top-level modules of optional dependencies -> the ``tracebench[extra]`` that installs them."""
+
+
+def missing_extra_message(exc: ModuleNotFoundError) -> str | None:
+    """The one-line advice for an optional dependency that is not installed, else ``None``.
+
+    Args:
+        exc: The import error.
+
+    Returns:
+        e.g. ``"needs torch, from the 'train' extra: pip install 'tracebench[train]'"``.
+    """
+    module = (exc.name or "").split(".")[0]
+    extra = EXTRAS.get(module)
+    if extra is None:
+        return None
+    return f"needs {module}, from the '{extra}' extra: pip install 'tracebench[{extra}]'"

@@ -54,13 +54,16 @@ def _export(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from tracebench.io import OutputPathError, check_output_file
     from tracebench.problem import write_problems
     from tracebench.sources import DataNotFoundError, get_source
 
     console = Console(stderr=True)
     try:
-        options = source_options(args)
+        if args.out:
+            check_output_file(args.out)  # before any work: a folder, a read-only place, a path below a file
         spec = get_source(args.source)
+        options = source_options(args)
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -82,7 +85,7 @@ def _export(args: argparse.Namespace) -> int:
         if dupes:
             raise ValueError(f"source {args.source!r} produced duplicate problem ids, e.g. {dupes[:3]}")
         path = write_problems(args.out, problems) if args.out else None
-    except (DataNotFoundError, KeyError, ValueError, TypeError) as exc:
+    except (DataNotFoundError, KeyError, ValueError, TypeError, OutputPathError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"tracebench problems: error: {message}", file=sys.stderr)
         return 2
@@ -109,9 +112,10 @@ def _summary(problems: list[Any], title: str) -> None:
 def _validate(files: list[str]) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    from tracebench.io import JsonlError, iter_jsonl
-    from tracebench.problem import Problem
+    from tracebench.io import JsonlError, clean_text, iter_jsonl
+    from tracebench.problem import Problem, problem_issues
     from tracebench.schemas import RecordError
 
     table = Table(title="tracebench problems --validate")
@@ -124,15 +128,18 @@ def _validate(files: list[str]) -> int:
             seen: dict[str, int] = {}
             for line, obj in iter_jsonl(name):
                 problem = Problem.from_dict(obj, where=f"{name}:{line}")
+                issues = problem_issues(problem)
+                if issues:
+                    raise RecordError(f"{name}:{line}: {issues[0]}")
                 if problem.id in seen:
                     raise RecordError(
                         f"{name}:{line}: field 'id': duplicate id {problem.id!r} (first on line {seen[problem.id]})"
                     )
                 seen[problem.id] = line
-            table.add_row(name, str(len(seen)), "[green]ok[/green]")
+            table.add_row(clean_text(name), str(len(seen)), "[green]ok[/green]")
         except (RecordError, JsonlError, OSError, UnicodeDecodeError) as exc:
             failed = True
-            table.add_row(name, "-", f"[red]{exc}[/red]")
-            print(f"tracebench problems: invalid: {exc}", file=sys.stderr)
+            table.add_row(clean_text(name), "-", Text(clean_text(str(exc)), style="red"))
+            print(f"tracebench problems: invalid: {clean_text(str(exc))}", file=sys.stderr)
     Console().print(table)
     return 1 if failed else 0

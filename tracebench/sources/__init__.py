@@ -3,6 +3,7 @@
 from tracebench.sources.base import (
     DATA_DIR_ENV,
     DataNotFoundError,
+    DataPathError,
     SourceSpec,
     get_source,
     hub_offline,
@@ -15,6 +16,7 @@ from tracebench.sources.base import (
 __all__ = [
     "DATA_DIR_ENV",
     "DataNotFoundError",
+    "DataPathError",
     "SourceSpec",
     "get_source",
     "hub_offline",

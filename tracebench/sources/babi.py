@@ -72,6 +72,7 @@ import random
 import re
 import tarfile
 import warnings
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -79,8 +80,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tracebench.io import InputFileError
 from tracebench.problem import Problem, Step
-from tracebench.sources.base import DataNotFoundError, SourceSpec, hub_offline, locate_data, register_source
+from tracebench.sources.base import (
+    DataNotFoundError,
+    DataPathError,
+    SourceSpec,
+    hub_offline,
+    locate_data,
+    register_source,
+)
 
 SOURCE = "babi"
 ENV_VAR = "TRACEBENCH_BABI_PATH"
@@ -358,13 +367,24 @@ def _archive_texts(path: str, mtime_ns: int, variant: str) -> dict[str, tuple[st
     """Read every task file of ``variant`` from the archive in one pass: file name -> (member, text)."""
     pattern = re.compile(rf"(?:^|/){re.escape(variant)}/(qa\d+_[a-z-]+_(?:train|test|valid)\.txt)$")
     out: dict[str, tuple[str, str]] = {}
-    with tarfile.open(path) as tar:
-        for member in tar:
-            m = pattern.search(member.name)
-            if m and member.isfile():
-                fh = tar.extractfile(member)
-                if fh is not None:
-                    out[m.group(1)] = (member.name, fh.read().decode("utf-8"))
+    member_name = ""
+    try:
+        with tarfile.open(path) as tar:
+            for member in tar:
+                member_name = member.name
+                m = pattern.search(member.name)
+                if m and member.isfile():
+                    fh = tar.extractfile(member)
+                    if fh is not None:
+                        out[m.group(1)] = (member.name, fh.read().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}:{member_name}: not UTF-8 text (byte {exc.start})") from None
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        after = f" after {member_name}" if member_name else ""
+        raise InputFileError(
+            f"{path}: the archive is truncated or damaged{after} ({type(exc).__name__}: {exc}); "
+            f"download {ARCHIVE_NAME} again"
+        ) from None
     return out
 
 
@@ -385,8 +405,13 @@ class FolderData(BabiData):
 
 @lru_cache(maxsize=64)
 def _read_file(path: str, mtime_ns: int) -> list[BabiStory]:
-    with open(path, encoding="utf-8") as fh:
-        return parse_stories(fh, path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return parse_stories(fh, path)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 class ParquetData(BabiData):
@@ -472,6 +497,8 @@ def open_data(data_path: str | os.PathLike[str] | None = None) -> BabiData:
             what=f"the bAbI tasks ({ARCHIVE_NAME})",
             accept=_is_data_folder,
         )
+    except DataPathError:  # a path the user gave is final: never replaced by the hub copy
+        raise
     except DataNotFoundError as exc:
         if hub_offline():
             raise DataNotFoundError(

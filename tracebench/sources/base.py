@@ -4,16 +4,21 @@ A source is registered as a :class:`SourceSpec`: a name, its closed label set, a
 returns a selection (a split, with options) and an ``iter_all`` function that yields every Problem the
 source can produce (used by ``tracebench rescore`` to join external generations).
 
-Local data is found, in order, from: an explicit path (function argument, or the lm-eval task's
-``metadata.data_path``); the source's own environment variable (``TRACEBENCH_BABI_PATH``, ...); the
+Local data is found, in order, from: an explicit path (function argument, ``--data``, or the lm-eval
+task's ``metadata.data_path``); the source's own environment variable (``TRACEBENCH_BABI_PATH``, ...); the
 common root ``TRACEBENCH_DATA_DIR`` (holding ``babi/``, ``cotempqa/``, ... as sub-folders).
+
+An explicit path or the source's environment variable is final: when it does not exist, cannot be read or
+holds no data, :class:`DataPathError` names it at once and nothing else (no other root, no hub) is tried.
+Only when no location was given (or ``TRACEBENCH_DATA_DIR`` lacks the source's sub-folder) may a source
+fall back to its hub copy.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +40,13 @@ class DataNotFoundError(FileNotFoundError):
     """A source's data could not be found locally (and no hub was reachable)."""
 
 
+class DataPathError(DataNotFoundError):
+    """A location the user gave (argument, ``data_path``, environment variable) is missing, unreadable or empty.
+
+    Never answered by trying another copy: sources re-raise it instead of falling back to the hub.
+    """
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     """A registered source.
@@ -47,6 +59,8 @@ class SourceSpec:
         description: One line for listings.
         env_var: The environment variable naming its local data (empty for generated sources).
         categories: Keys of ``problem.meta["category"]`` for per-category breakdowns.
+        option_types: Options taken through ``**options`` (generator knobs): ``name -> type`` (``int``,
+            ``float``, ``bool``, ``str``); the named parameters of ``load``/``iter_all`` are known anyway.
     """
 
     name: str
@@ -56,6 +70,7 @@ class SourceSpec:
     description: str = ""
     env_var: str = ""
     categories: tuple[str, ...] = field(default=())
+    option_types: Mapping[str, type] = field(default_factory=dict)
 
 
 _REGISTRY: dict[str, SourceSpec] = {}
@@ -99,6 +114,76 @@ def get_source(name: str) -> SourceSpec:
         raise KeyError(f"unknown source {name!r}; known sources: {', '.join(source_names())}") from None
 
 
+def known_options(spec: SourceSpec) -> dict[str, str]:
+    """Every option a source accepts, with its type as text (``"int"``, ``"float | None"``, ``"Any"``, ...).
+
+    The named parameters of ``load`` and ``iter_all`` (``split`` excepted) and :attr:`SourceSpec.option_types`.
+    """
+    import inspect
+
+    out: dict[str, str] = {}
+    for fn in (spec.load, spec.iter_all):
+        for name, param in inspect.signature(fn).parameters.items():
+            if name != "split" and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
+                ann = param.annotation
+                out.setdefault(name, "Any" if ann is inspect.Parameter.empty else str(getattr(ann, "__name__", ann)))
+    for name, kind in spec.option_types.items():
+        out.setdefault(name, kind.__name__)
+    return out
+
+
+def options_closed(spec: SourceSpec) -> bool:
+    """Whether :func:`known_options` lists every option ``spec`` understands (so others can be refused).
+
+    True when the source declares :attr:`SourceSpec.option_types`, or when its ``load``/``iter_all`` take
+    no ``**kwargs`` other than the ignored ``**_`` (which swallows options meant for other sources).
+    """
+    import inspect
+
+    if spec.option_types:
+        return True
+    for fn in (spec.load, spec.iter_all):
+        for name, param in inspect.signature(fn).parameters.items():
+            if param.kind is param.VAR_KEYWORD and name != "_":
+                return False
+    return True
+
+
+def convert_option(source: str, name: str, value: str, kind: str) -> Any:
+    """Convert a command-line option value (text) to the type a source's option declares.
+
+    Args:
+        source: Source name (for messages).
+        name: Option name.
+        value: The text given (``--option name=value``).
+        kind: The declared type as text (from :func:`known_options`).
+
+    Returns:
+        ``int``/``float``/``bool`` for such options (``None`` for ``none``/empty when the type allows it),
+        else the text unchanged.
+
+    Raises:
+        ValueError: The text is not of the declared type; the message names the option.
+    """
+    parts = {p.strip() for p in kind.split("|")}
+    if value.strip().lower() in ("", "none", "null") and "None" in parts:
+        return None
+    try:
+        if "bool" in parts:
+            low = value.strip().lower()
+            if low not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(value)
+            return low in ("1", "true", "yes", "on")
+        if "int" in parts:
+            return int(value)
+        if "float" in parts:
+            return float(value)
+    except ValueError:
+        expected = "true or false" if "bool" in parts else ("a whole number" if "int" in parts else "a number")
+        raise ValueError(f"source '{source}': option {name!r}: expected {expected}, got {value!r}") from None
+    return value
+
+
 def load_problems(source: str, split: str = "test", **options: Any) -> list[Problem]:
     """Load a source's selection: ``get_source(source).load(split, **options)``."""
     return get_source(source).load(split, **options)
@@ -127,25 +212,29 @@ def locate_data(
         if it is a file or ``accept(root)``, else the first candidate inside it that exists.
 
     Raises:
+        DataPathError: A given location (``explicit``, ``$env_var``, ``$TRACEBENCH_DATA_DIR``) does not
+            exist, cannot be read, or (``explicit``, ``$env_var``) holds no data; never retried elsewhere.
         DataNotFoundError: Nothing found; the message lists every place looked at and how to point
             tracebench at the data.
     """
-    roots: list[tuple[str, Path]] = []
-    if explicit:
-        roots.append(("argument / metadata.data_path", Path(explicit).expanduser()))
-    if os.environ.get(env_var):
-        roots.append((f"${env_var}", Path(os.environ[env_var]).expanduser()))
-    if os.environ.get(DATA_DIR_ENV):
-        roots.append((f"${DATA_DIR_ENV}/{source}", Path(os.environ[DATA_DIR_ENV]).expanduser() / source))
+    given = _given_root(source, env_var, explicit)
+    if given is not None:
+        origin, root = given
+        found = _resolve(root, candidates, accept)
+        if found is None:
+            raise DataPathError(
+                f"{what} for source '{source}': {root} ({origin}) holds none of: {', '.join(candidates)}; "
+                "a given path is never replaced by another copy: fix it, or unset it to use the default locations"
+            )
+        return found
     looked: list[str] = []
-    for origin, root in roots:
-        if root.is_file() or (root.is_dir() and accept is not None and accept(root)):
-            return root
-        for c in candidates:
-            p = root / c
-            if p.exists():
-                return p
-        looked.append(f"{root} ({origin})")
+    if os.environ.get(DATA_DIR_ENV):
+        common = Path(os.environ[DATA_DIR_ENV]).expanduser()
+        _check_readable(common, f"${DATA_DIR_ENV}", source)
+        found = _resolve(common / source, candidates, accept) if (common / source).exists() else None
+        if found is not None:
+            return found
+        looked.append(f"{common / source} (${DATA_DIR_ENV}/{source})")
     example = candidates[0] if candidates else source
     raise DataNotFoundError(
         f"{what} for source '{source}': not found locally"
@@ -155,3 +244,57 @@ def locate_data(
         + f' --metadata \'{{"data_path": "/path/to/{example}"}}\''
         + " (README: 'Pointing tracebench at local data')."
     )
+
+
+def check_data_path(value: Any, name: str = "data_path") -> Path | None:
+    """Check a user-given data location's type: a non-empty path, or ``None``/``""`` for "not given".
+
+    Args:
+        value: The value as given (``--data``, task metadata, a source option).
+        name: The option's name, for the message.
+
+    Returns:
+        The path (``~`` expanded), or ``None``.
+
+    Raises:
+        DataPathError: ``value`` is not text or a path (``{"data_path": 5}``).
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise DataPathError(f"{name} {value!r}: expected a file or folder path (text), got {type(value).__name__}")
+    return Path(value).expanduser()
+
+
+def _given_root(source: str, env_var: str, explicit: Any) -> tuple[str, Path] | None:
+    """The location the user gave (explicit path first, then the source's variable), checked; else None."""
+    path = check_data_path(explicit)
+    if path is not None:
+        origin = "the data_path argument / --data / metadata.data_path"
+    elif env_var and os.environ.get(env_var):
+        path, origin = Path(os.environ[env_var]).expanduser(), f"${env_var}"
+    else:
+        return None
+    _check_readable(path, origin, source)
+    return origin, path
+
+
+def _check_readable(path: Path, origin: str, source: str) -> None:
+    if not path.exists():
+        raise DataPathError(
+            f"data for source '{source}': {path} ({origin}) does not exist; fix the path, or unset it to use "
+            "the default locations (a given path is never replaced by another copy)"
+        )
+    mode = os.R_OK | (os.X_OK if path.is_dir() else 0)
+    if not os.access(path, mode):
+        raise DataPathError(f"data for source '{source}': {path} ({origin}) cannot be read (permission denied)")
+
+
+def _resolve(root: Path, candidates: Sequence[str], accept: Callable[[Path], bool] | None) -> Path | None:
+    if root.is_file() or (root.is_dir() and accept is not None and accept(root)):
+        return root
+    for c in candidates:
+        p = root / c
+        if p.exists():
+            return p
+    return None

@@ -100,7 +100,14 @@ import numpy as np
 
 from tracebench.problem import Problem, Step
 from tracebench.schemas import RecordError
-from tracebench.sources.base import DataNotFoundError, SourceSpec, hub_offline, locate_data, register_source
+from tracebench.sources.base import (
+    DataNotFoundError,
+    DataPathError,
+    SourceSpec,
+    hub_offline,
+    locate_data,
+    register_source,
+)
 
 SOURCE = "cotempqa"
 ENV_VAR = "TRACEBENCH_COTEMPQA_PATH"
@@ -218,6 +225,8 @@ def data_files(
             what="the CoTempQA files (equal.json, overlap.json, during.json, mix.json)",
             accept=_is_data_folder,
         )
+    except DataPathError:  # a path the user gave is final: never replaced by the hub copy
+        raise
     except DataNotFoundError as exc:
         if hub_offline():
             raise DataNotFoundError(

@@ -77,7 +77,14 @@ from typing import Any
 from tracebench.problem import Problem, Step
 from tracebench.schemas import RecordError
 from tracebench.scoring.msmarco import NO_ANSWER
-from tracebench.sources.base import DataNotFoundError, SourceSpec, hub_offline, locate_data, register_source
+from tracebench.sources.base import (
+    DataNotFoundError,
+    DataPathError,
+    SourceSpec,
+    hub_offline,
+    locate_data,
+    register_source,
+)
 
 SOURCE = "msmarco"
 ENV_VAR = "TRACEBENCH_MSMARCO_PATH"
@@ -170,6 +177,8 @@ def split_files(
             what=f"MS MARCO {config} parquet files",
             accept=_is_data_folder,
         )
+    except DataPathError:  # a path the user gave is final: never replaced by the hub copy
+        raise
     except DataNotFoundError as exc:
         if hub_offline():
             raise DataNotFoundError(

@@ -407,10 +407,10 @@ def make_config(**knobs: Any) -> TimelineConfig:
 
 
 def iter_problems(
-    split: str = "test", size: int | None = None, seed: int = DEFAULT_SEED, **knobs: Any
+    split: str = "test", size: int | None = None, seed: int = DEFAULT_SEED, allow_large: Any = False, **knobs: Any
 ) -> Iterator[Problem]:
-    """Yield the problems of a split lazily (same rule as :func:`load`)."""
-    n = split_size(SOURCE, split, size)
+    """Yield the problems of a split lazily (same rule as :func:`load`; ``allow_large`` lifts the size ceiling)."""
+    n = split_size(SOURCE, split, size, allow_large)
     config = make_config(**knobs)
     for index in range(n):
         yield generate_problem(split, index, int(seed), config)
@@ -429,18 +429,19 @@ def load(split: str = "test", *, size: int | None = None, seed: int = DEFAULT_SE
         seed: The base seed.
         **options: Knobs of :class:`TimelineConfig` (``facts``, ``other_people``, ``answers``, ``mix_answers``,
             ``point_facts``, ``shapes``, ``relations`` or its alias ``categories``, ``shuffle``); other options
-            are ignored.
+            are ignored. ``allow_large=true`` permits sizes above
+            :data:`~tracebench.sources.synth.MAX_SIZE`.
 
     Returns:
         The problems, in index order.
     """
-    return list(iter_problems(split, size, seed, **_knobs(options)))
+    return list(iter_problems(split, size, seed, options.get("allow_large", False), **_knobs(options)))
 
 
 def iter_all(*, seed: int = DEFAULT_SEED, **options: Any) -> Iterator[Problem]:
     """Yield the test then the train problems for the given options (default sizes unless ``size`` is given)."""
     for split in ("test", "train"):
-        yield from iter_problems(split, options.get("size"), seed, **_knobs(options))
+        yield from iter_problems(split, options.get("size"), seed, options.get("allow_large", False), **_knobs(options))
 
 
 def answer_relations(problem: Problem) -> Sequence[str | None]:
@@ -466,5 +467,17 @@ SPEC = register_source(
         description="procedural CoTempQA-style timelines, label = co-temporal relation, facts = the answer facts",
         env_var="",
         categories=LABELS,
+        option_types={
+            "allow_large": bool,
+            "facts": int,
+            "other_people": int,
+            "answers": int,
+            "mix_answers": int,
+            "point_facts": float,
+            "shapes": str,
+            "relations": str,
+            "categories": str,
+            "shuffle": bool,
+        },
     )
 )

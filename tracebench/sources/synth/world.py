@@ -121,6 +121,10 @@ MAX_BYSTANDERS = 2
 MAX_ATTEMPTS = 1000
 
 
+MAX_STORY = 1000
+"""Ceiling of ``story_length`` and ``distractors`` (sentences per story)."""
+
+
 @dataclass(frozen=True)
 class WorldConfig:
     """The difficulty knobs.
@@ -144,8 +148,14 @@ class WorldConfig:
     def __post_init__(self) -> None:
         bystanders = min(self.distractors, MAX_BYSTANDERS)
         checks = [
-            (self.story_length >= 1, f"story_length must be >= 1, got {self.story_length}"),
-            (self.distractors >= 0, f"distractors must be >= 0, got {self.distractors}"),
+            (
+                1 <= self.story_length <= MAX_STORY,
+                f"story_length must be in 1..{MAX_STORY}, got {self.story_length}",
+            ),
+            (
+                0 <= self.distractors <= MAX_STORY,
+                f"distractors must be in 0..{MAX_STORY}, got {self.distractors}",
+            ),
             (
                 1 <= self.people <= len(PEOPLE) - bystanders,
                 f"people must be in 1..{len(PEOPLE) - bystanders}, got {self.people}",
@@ -409,10 +419,10 @@ def make_config(
 
 
 def iter_problems(
-    split: str = "test", size: int | None = None, seed: int = DEFAULT_SEED, **knobs: Any
+    split: str = "test", size: int | None = None, seed: int = DEFAULT_SEED, allow_large: Any = False, **knobs: Any
 ) -> Iterator[Problem]:
-    """Yield the problems of a split lazily (same rule as :func:`load`)."""
-    n = split_size("synth_world", split, size)
+    """Yield the problems of a split lazily (same rule as :func:`load`; ``allow_large`` lifts the size ceiling)."""
+    n = split_size("synth_world", split, size, allow_large)
     config = make_config(**knobs)
     for index in range(n):
         yield generate_problem(split, index, int(seed), config)
@@ -435,14 +445,14 @@ def load(split: str = "test", *, size: int | None = None, seed: int = DEFAULT_SE
         The problems, in index order.
     """
     knobs = {k: v for k, v in options.items() if k in _KNOBS}
-    return list(iter_problems(split, size, seed, **knobs))
+    return list(iter_problems(split, size, seed, options.get("allow_large", False), **knobs))
 
 
 def iter_all(*, seed: int = DEFAULT_SEED, **options: Any) -> Iterator[Problem]:
     """Yield the test then the train problems for the given options (default sizes unless ``size`` is given)."""
     knobs = {k: v for k, v in options.items() if k in _KNOBS}
     for split in ("test", "train"):
-        yield from iter_problems(split, options.get("size"), seed, **knobs)
+        yield from iter_problems(split, options.get("size"), seed, options.get("allow_large", False), **knobs)
 
 
 SPEC = register_source(
@@ -454,5 +464,14 @@ SPEC = register_source(
         description="procedural bAbI-style world (moves, objects), gold label and facts by construction",
         env_var="",
         categories=QUESTION_TYPES,
+        option_types={
+            "allow_large": bool,
+            "story_length": int,
+            "distractors": int,
+            "people": int,
+            "rooms": int,
+            "objects": int,
+            "question_types": str,
+        },
     )
 )
