@@ -33,24 +33,39 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=1234, help="bootstrap seed (default: %(default)s)")
     p.add_argument("--iters", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
     p.add_argument("--level", type=float, default=0.95, help="interval level (default: %(default)s)")
+    p.add_argument(
+        "--columns",
+        default=None,
+        metavar="A,B,...",
+        help="table columns after model and source, comma-separated "
+        "(default: all that fit 120 columns; known: gold,corrupt,swapped,following,sensitivity,n)",
+    )
+    p.add_argument("--wide", action="store_true", help="every column, with its bootstrap interval")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Build and print the report; 1 when no forced task was found."""
     from rich.console import Console
-    from rich.table import Table
 
     from tracebench.interventions.report import (
-        HEADERS,
+        REPORT_COLUMNS,
         InterventionReportError,
         intervention_report,
         render_markdown,
-        table_rows,
+        report_table,
         to_json,
         write_json,
     )
+    from tracebench.leaderboard.terminal import console_width, parse_columns
 
+    try:
+        columns = parse_columns(args.columns, REPORT_COLUMNS) if args.columns else None
+    except ValueError as exc:
+        print(f"tracebench interventions: {exc}", file=sys.stderr)
+        return 2
+    if columns is None and args.wide:
+        columns = list(REPORT_COLUMNS)
     try:
         summaries = intervention_report(args.run_dirs, seed=args.seed, iters=args.iters, level=args.level)
     except InterventionReportError as exc:
@@ -67,10 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.markdown:
         sys.stdout.write(render_markdown(summaries))
         return 0
-    table = Table(title=f"tracebench interventions ({args.level:.0%} bootstrap intervals, seed {args.seed})")
-    for header in HEADERS:
-        table.add_column(header)
-    for row in table_rows(summaries):
-        table.add_row(*row)
-    Console().print(table)
+    console = Console()
+    title = f"tracebench interventions ({args.level:.0%} bootstrap intervals, seed {args.seed})"
+    console.print(report_table(summaries, title, columns, intervals=args.wide, width=console_width(console)))
     return 0

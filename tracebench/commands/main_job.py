@@ -179,21 +179,56 @@ def summary_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_table(rows: list[dict[str, Any]], console: Any) -> None:
-    """Print the results table with rich."""
+TITLES: dict[str, str] = {
+    "answer_acc": "answer acc",
+    "trace_acc": "trace acc",
+    "mismatch_rate": "mismatch",
+    "parse_rate": "parse rate",
+}
+"""Short headers of the table's metric columns (the leaderboard's titles)."""
+
+
+def results_table(rows: list[dict[str, Any]], width: int = 120) -> Any:
+    """The results table (rich), fitted to ``width`` (at most 120): model display names, short headers.
+
+    Args:
+        rows: :func:`summary_rows`.
+        width: The console width.
+
+    Returns:
+        The rich Table (metric columns left out from the right, with a caption, when too narrow).
+    """
     from rich.table import Table
 
-    table = Table(title="tracebench main job: synth_world (strict profile)")
-    table.add_column("model")
-    table.add_column("task")
-    table.add_column("n", justify="right")
-    for c in COLUMNS:
-        table.add_column(c, justify="right")
-    for r in rows:
-        n = "—" if r["n"] is None else str(int(r["n"]))
-        cells = ["skipped" if r["error"] else _fmt(r[c]) for c in COLUMNS]
-        table.add_row(r["model"], r["task"].removeprefix("tracebench_"), n, *cells)
-    console.print(table)
+    from tracebench.leaderboard.terminal import TABLE_WIDTH, display_model, fit_columns, model_width
+
+    def make(shown: Sequence[str]) -> Table:
+        table = Table(title="tracebench main job: synth_world (strict profile)")
+        table.add_column("model", no_wrap=True)
+        table.add_column("task", no_wrap=True)
+        table.add_column("n", justify="right", no_wrap=True)
+        for c in shown:
+            table.add_column(TITLES.get(c, c), justify="right", no_wrap=True)
+        for r in rows:
+            n = "—" if r["n"] is None else str(int(r["n"]))
+            cells = ["skipped" if r["error"] else _fmt(r[c]) for c in shown]
+            table.add_row(
+                display_model(r["model"], model_width(min(width, TABLE_WIDTH))),
+                r["task"].removeprefix("tracebench_"),
+                n,
+                *cells,
+            )
+        return table
+
+    table, _ = fit_columns(make, COLUMNS, min(width, TABLE_WIDTH))
+    return table
+
+
+def print_table(rows: list[dict[str, Any]], console: Any) -> None:
+    """Print the results table with rich (fitted to the console, at most 120 columns)."""
+    from tracebench.leaderboard.terminal import console_width
+
+    console.print(results_table(rows, console_width(console)))
 
 
 def run(args: argparse.Namespace) -> int:

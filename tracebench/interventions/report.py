@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracebench.interventions.forced import INTERVENTIONS
 from tracebench.interventions.summary import (
@@ -30,6 +30,9 @@ from tracebench.interventions.summary import (
     sensitivity_from_counts,
     summarize_outcomes,
 )
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 ALL_SOURCES = "all"
 """The ``source`` of a model's row pooling every source."""
@@ -194,25 +197,94 @@ HEADERS: tuple[str, ...] = (
     "trace sensitivity",
     "n",
 )
+"""The markdown report's headers (every column, values with their intervals)."""
+
+REPORT_COLUMNS: tuple[str, ...] = ("gold", "corrupt", "swapped", "following", "sensitivity", "n")
+"""The value columns of the report (after ``model`` and ``source``), for ``--columns``."""
+COLUMN_TITLES: dict[str, str] = {
+    "gold": "gold",
+    "corrupt": "corrupt",
+    "swapped": "swapped",
+    "following": "following",
+    "sensitivity": "sensitivity",
+    "n": "n",
+}
+"""Short terminal headers of :data:`REPORT_COLUMNS` (the caption says what they measure)."""
+CAPTION = "gold, corrupt, swapped: answer accuracy after that forced trace"
+PRIORITY: tuple[str, ...] = ("gold", "corrupt", "sensitivity", "following", "n", "swapped")
+"""The columns most important first: a narrow terminal leaves out the last ones first."""
 
 
-def table_rows(summaries: Sequence[InterventionSummary]) -> list[list[str]]:
-    """The report's rows as text (``value [low, high]``; ``-`` when undefined)."""
+def _cells(s: InterventionSummary, intervals: bool) -> dict[str, str]:
+    def fmt(e: Estimate | None) -> str:
+        text = _fmt(e)
+        return text if intervals else text.split(" [")[0]
+
+    sens = fmt(s.trace_sensitivity) + ("" if s.paired or s.trace_sensitivity is None else " (unpaired)")
+    cells: dict[str, str] = {iv: fmt(s.answer_acc.get(iv)) for iv in INTERVENTIONS}
+    cells.update(following=fmt(s.trace_following_rate), sensitivity=sens, n=str(s.answer_acc.get("gold", UNDEFINED).n))
+    return cells
+
+
+def table_rows(
+    summaries: Sequence[InterventionSummary], columns: Sequence[str] = REPORT_COLUMNS, intervals: bool = True
+) -> list[list[str]]:
+    """The report's rows as text: model, source, then ``columns`` (``value [low, high]``; ``-`` when undefined).
+
+    Args:
+        summaries: The summaries.
+        columns: Value columns, from :data:`REPORT_COLUMNS`.
+        intervals: Whether values carry their bootstrap interval.
+
+    Returns:
+        One list of cells per summary.
+    """
     rows = []
     for s in summaries:
-        n = s.answer_acc.get("gold", UNDEFINED).n
-        sens = _fmt(s.trace_sensitivity) + ("" if s.paired or s.trace_sensitivity is None else " (unpaired)")
-        rows.append(
-            [
-                s.model,
-                s.source,
-                *(_fmt(s.answer_acc.get(iv)) for iv in INTERVENTIONS),
-                _fmt(s.trace_following_rate),
-                sens,
-                str(n),
-            ]
-        )
+        cells = _cells(s, intervals)
+        rows.append([s.model, s.source, *(cells[c] for c in columns)])
     return rows
+
+
+def report_table(
+    summaries: Sequence[InterventionSummary],
+    title: str,
+    columns: Sequence[str] | None = None,
+    intervals: bool = False,
+    width: int = 120,
+) -> Table:
+    """The report as a rich table that fits ``width`` by default.
+
+    Args:
+        summaries: The summaries.
+        title: The table title.
+        columns: Value columns as asked (``--columns``/``--wide``), shown as they are; default: every column,
+            the least important left out first when the table is wider than ``width`` (at most 120).
+        intervals: Show each value's bootstrap interval (``--wide``).
+        width: The console width.
+
+    Returns:
+        The table (model names middle-elided).
+    """
+    from rich.table import Table
+
+    from tracebench.leaderboard.terminal import TABLE_WIDTH, display_model, fit_columns, model_width
+
+    def make(shown: Sequence[str]) -> Table:
+        table = Table(title=title)
+        table.add_column("model", no_wrap=True)
+        table.add_column("source", no_wrap=True)
+        for c in shown:
+            table.add_column(COLUMN_TITLES[c], justify="right", no_wrap=True)
+        for row in table_rows(summaries, shown, intervals):
+            table.add_row(display_model(row[0], model_width(min(width, TABLE_WIDTH))), *row[1:])
+        table.caption = CAPTION if intervals else f"{CAPTION}; intervals: --wide"
+        return table
+
+    if columns is not None:
+        return make(columns)
+    table, _ = fit_columns(make, REPORT_COLUMNS, min(width, TABLE_WIDTH), priority=PRIORITY)
+    return table
 
 
 def render_markdown(summaries: Sequence[InterventionSummary]) -> str:
