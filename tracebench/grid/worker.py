@@ -1,0 +1,88 @@
+"""What runs inside one grid job (a submitit job on this machine or a Slurm node).
+
+:func:`run_job` records that the job started, runs its command with the output into the job's log, and, when
+the command succeeds, records the job's key (the job is finished). An evaluation writes into a staging folder
+beside its output, swapped in only when lm-eval succeeded (:func:`tracebench.io.staged_output_dir`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from tracebench.grid.jobs import STAGE, Job, started_file
+from tracebench.io import write_json
+
+
+class JobFailedError(RuntimeError):
+    """A job's command failed (the message names the job and its log)."""
+
+
+def _record(path: Path, job: Job, **extra: Any) -> None:
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    write_json(path, {"job": job.id, "key": job.key, "host": socket.gethostname(), "time": now, **extra})
+
+
+def _remove_stale_stages(output: Path) -> None:
+    """Remove staging folders of ``output`` left by a killed earlier attempt (this grid's own folders)."""
+    for stage in output.parent.glob(f".{output.name}.*.staging"):
+        if stage.is_dir():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _run(job: Job, command: list[str]) -> int:
+    """Run ``command`` with its output appended to the job's log; the child's pid goes into the started file."""
+    job.log.parent.mkdir(parents=True, exist_ok=True)
+    with job.log.open("a", encoding="utf-8") as log:
+        log.write(f"\n=== {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')} {job.id}\n")
+        log.write("$ " + job.shell + "\n")
+        log.flush()
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=job.cwd)
+        _record(started_file(job), job, pid=proc.pid)
+        try:
+            return proc.wait()
+        except BaseException:  # interrupted (submitit's cancel or time limit): stop the command too
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            raise
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Run one job to completion.
+
+    Args:
+        job: The planned job.
+
+    Returns:
+        ``{"job", "key", "seconds"}``.
+
+    Raises:
+        JobFailedError: The command failed (exit status and log named).
+    """
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    start = time.monotonic()
+    if job.staged:
+        from tracebench.io import staged_output_dir
+
+        _remove_stale_stages(job.output)
+        with staged_output_dir(job.output) as stage:
+            status = _run(job, [str(stage) if part == STAGE else part for part in job.command])
+            if status != 0:
+                raise JobFailedError(f"{job.id}: exited with status {status}; see {job.log}")
+    else:
+        status = _run(job, list(job.command))
+        if status != 0:
+            raise JobFailedError(f"{job.id}: exited with status {status}; see {job.log}")
+    seconds = round(time.monotonic() - start, 1)
+    _record(job.state_file, job, seconds=seconds)
+    return {"job": job.id, "key": job.key, "seconds": seconds}
