@@ -24,7 +24,7 @@ from tracebench.audit import (
 from tracebench.audit.finding import related, strength
 from tracebench.audit.publish import FILES, PLOT_FILES
 from tracebench.audit.render import render_csv, render_md
-from tracebench.audit.study import POOLED, Published, pool_rows
+from tracebench.audit.study import POOLED, AuditInputError, Published, pool_rows, read_published, rescore_file
 from tracebench.cli import main
 from tracebench.metrics import Table2x2
 
@@ -156,12 +156,14 @@ def test_finding_without_the_released_profile() -> None:
 
 def test_tables_show_every_profile_and_the_published_value() -> None:
     md = render_md(_hand_audit())
-    # headline answers: strict 9/12, paper 10/12, published 83.3 (released 8/12 in the slice table); trace strict 9/12; phi strict 15/27,
+    # headline answers: strict 9/12, paper 10/12, published 83.3 (released 8/12 in the slice table);
+    # trace strict 9/12; phi strict 15/27,
     # paper (9,0,1,2): 18/sqrt(9*3*10*2) = 0.775, released 0.
     assert "| M · correct trace | bAbI | 12 | 75.0 | 83.3 | 83.3 | 75.0 | 0.556 | 0.775 | 0.000 |" in md
     assert "| M · correct trace | 12 | 75.0 | 83.3 | 66.7 | 83.3 |" in md
     # chi² = 12 * (15/27)² = 3.70, p = erfc(sqrt(3.70 / 2)) = 0.054.
     assert "| M · correct trace | strict | 75.0 | 8 | 1 | 1 | 2 | 88.9 | 0.556 | 3.7 | 0.054 |" in md
+    assert "- Join: 44 rows in 5 files; 0 matched no problem (left out), 0 matched several problems" in md
     assert "| M · correct trace | study's published table | 25.0 | 2 | 1 | 6 | 3 | 66.7 | 0.000 | 0.0 | 1.000 |" in md
     csv_text = render_csv(_hand_audit())
     assert "cotempqa,pooled,M · correct trace,correct trace,strict,8,0.5,0.625,0.625,4,1,0,3," in csv_text
@@ -189,6 +191,21 @@ def test_command_names_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFi
     (tmp_path / "empty").mkdir()
     assert main(["audit", str(tmp_path / "empty"), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     assert "no generations found" in capsys.readouterr().err
+
+
+def test_bad_inputs_are_named(tmp_path: Path) -> None:
+    bad = tmp_path / "babi" / "Q-sft-adapter_default.jsonl"
+    bad.parent.mkdir(parents=True)
+    bad.write_text('{"prediction": "x", "question": "q", "passage": "[]", "gold": "g"}\nnot json\n', "utf-8")
+    with pytest.raises(AuditInputError, match=r"Q-sft-adapter_default\.jsonl:2"):
+        rescore_file(StudyFile("babi", None, bad, "babi/Q-sft-adapter_default.jsonl"), problems=[])
+    published = tmp_path / "study_results.json"
+    published.write_text('{"evaluation_results": {"babi/Q": {"acc": "high"}}}', encoding="utf-8")
+    with pytest.raises(AuditInputError, match=r"study_results\.json: field 'evaluation_results\.babi/Q\.acc'"):
+        read_published(published)
+    published.write_text('{"confusion_matrices": {"babi/Q": {"matrix3": {}}}}', encoding="utf-8")
+    with pytest.raises(AuditInputError, match=r"field 'confusion_matrices\.babi/Q\.matrix3'"):
+        read_published(published)
 
 
 def test_find_study_files_orders_by_dataset_student_regime(tmp_path: Path) -> None:

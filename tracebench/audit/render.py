@@ -355,6 +355,12 @@ def _notes(audit: Audit) -> list[str]:
         "- Regimes, from the study's file names: `-sft-adapter` = answer only, `-reasoning-facts` = correct "
         "trace, `-reasoning-facts-perturbed` = incorrect trace. Answer-only students are rescored answer-only.",
     ]
+    files = [r for r in audit.rows if r.slice != POOLED]
+    lines.append(
+        f"- Join: {sum(r.rows for r in files)} rows in {len(files)} files; {sum(r.unmatched for r in files)} matched "
+        f"no problem (left out), {sum(r.ambiguous for r in files)} matched several problems with different gold "
+        "(scored against the first, test split first)."
+    )
     return lines
 
 
