@@ -81,7 +81,7 @@ def model_width(width: int) -> int:
     """Most characters of a model name in a table for a console ``width`` wide (narrower below 120 columns)."""
     if width >= TABLE_WIDTH:
         return MODEL_WIDTH
-    return max(16, MODEL_WIDTH - (TABLE_WIDTH - width) // 3)
+    return max(20, MODEL_WIDTH - (TABLE_WIDTH - width) // 4)
 
 
 def natural_width(table: Table, console: Console | None = None) -> int:
