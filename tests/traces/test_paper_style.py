@@ -7,7 +7,7 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracebench import ParsedTrace, Problem, Step, parse, render
+from tracebench import ParsedTrace, Problem, Step, parse, render, score_sample
 from tracebench.traces import parse_answer_only, render_answer, render_trace_text
 from tracebench.traces.listrepr import parse_list_repr
 
@@ -149,11 +149,17 @@ def test_real_lowercase_facts_without_space() -> None:
     assert (p.label, p.answer) == ("basic-deduction", "hallway")
 
 
-def test_real_unclosed_mangled_think_has_no_answer() -> None:
+def test_real_unclosed_mangled_think_is_a_copied_fact_not_an_answer() -> None:
+    # The parser cannot see the context: it reads the lone line as the answer (rule last_line); the scoring
+    # path, which has the context, rejects it as a copied context fact (rule context_copy): no answer.
     p = parse(LLAMA_UNCLOSED_MANGLED)
-    assert (p.label, p.facts, p.answer, p.status) == (None, None, None, "empty")
-    assert "unclosed_think" in p.notes
+    assert (p.label, p.facts, p.answer, p.status) == (None, None, "The office is west of the bedroom.>", "answer_only")
+    assert "unclosed_think" in p.notes and "answer:last_line" in p.notes
     assert p.think == "The office is west of the bedroom.>"
+    problem = make_problem(facts=("The office is west of the bedroom.",), answer="office")
+    scored = score_sample(problem, LLAMA_UNCLOSED_MANGLED)
+    assert (scored.parsed.answer, scored.parsed.status, scored.answer_ok) == (None, "empty", False)
+    assert "answer:context_copy" in scored.parsed.notes
 
 
 def test_real_mangled_think_then_answer() -> None:
@@ -178,10 +184,16 @@ def test_real_answer_only_outputs() -> None:
 
 
 def test_no_answer_tag_answer_is_text_after_trace() -> None:
-    text = f"{CLS_PREFIX} counting.\n{RET_PREFIX} ['Mary took the milk there.']\n\n  one  \nThe end."
+    text = f"{CLS_PREFIX} counting.\n{RET_PREFIX} ['Mary took the milk there.']\n\n  one  \n"
     p = parse(text)
     assert (p.label, p.facts, p.answer) == ("counting", ("Mary took the milk there.",), "one")
-    assert "answer_after_trace" in p.notes and "no_think_tag" in p.notes
+    assert "answer:after_trace" in p.notes and "no_think_tag" in p.notes
+
+
+def test_no_answer_tag_the_last_line_after_the_trace_wins() -> None:
+    # A careful reader takes the model's final line (real outputs put junk first: "EObject\n['World Bank']").
+    text = f"{CLS_PREFIX} counting.\n{RET_PREFIX} ['Mary took the milk there.']\n\n  one  \nThe end."
+    assert parse(text).answer == "The end."
 
 
 def test_unclosed_think_with_trace_then_answer() -> None:

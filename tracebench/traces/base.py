@@ -19,7 +19,9 @@ class ParsedTrace:
         think: The raw trace text (inside ``<think>`` or before the answer), for lenient scoring.
         status: ``"ok"`` (label and facts found), ``"partial"`` (one of them), ``"answer_only"``
             (no trace, an answer) or ``"empty"`` (nothing usable).
-        notes: Which tolerances fired (``"assistant_prefix"``, ``"unclosed_think"``, ...), for debugging.
+        notes: Which tolerances fired (``"assistant_prefix"``, ``"unclosed_think"``, ...), for debugging, and
+            exactly one ``"answer:<rule>"`` naming the answer-extraction rule that found the answer
+            (:mod:`tracebench.traces.answer`; read it with ``answer_rule``).
     """
 
     label: str | None

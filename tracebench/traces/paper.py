@@ -11,7 +11,10 @@ Rendered form (bAbI phrasing; steps in the problem's order, one sentence each, j
 
 Sources pick a phrasing with ``problem.meta["phrasing"]`` (default ``"default"``); CoTempQA-style
 sources use the study's temporal sentences. The parser accepts every registered phrasing and is
-tolerant of real model output (see :func:`parse`); it never raises.
+tolerant of real model output (see :func:`parse`); it never raises. The answer is extracted by the precedence
+written down in :mod:`tracebench.traces.answer` (tag, marker, the last line after the trace with restated
+trace sentences in any registered phrasing skipped, list repr); :func:`strip_trace_sentences` is the part
+of it that knows the phrasings.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tracebench.problem import Problem, Step
+from tracebench.traces.answer import Answer, extract_answer, with_rule
 from tracebench.traces.base import ParsedTrace, ParseStatus
 from tracebench.traces.listrepr import parse_list_repr
 
@@ -58,6 +62,7 @@ def register_phrasing(name: str, phrasing: Phrasing) -> None:
     """Register a phrasing (sources call this for their own sentences); the parser learns it too."""
     PHRASINGS[name] = phrasing
     _anchor_patterns.cache_clear()
+    _strip_pattern.cache_clear()
 
 
 def phrasing_for(problem: Problem) -> Phrasing:
@@ -122,7 +127,6 @@ _SPECIAL_TOKENS = re.compile(r"<\|(?:im_end|eot_id|endoftext|end_of_text|im_star
 _THINK_OPEN = re.compile(r"<\s*think\s*>", re.IGNORECASE)
 _THINK_CLOSE = re.compile(r"<\s*/\s*think\s*>", re.IGNORECASE)
 _ANSWER_OPEN = re.compile(r"<\s*answer\s*>", re.IGNORECASE)
-_ANSWER_CLOSE = re.compile(r"<\s*/\s*answer\s*>", re.IGNORECASE)
 _GENERIC_LABEL = re.compile(r"\bis\s*:\s*", re.IGNORECASE)
 _GENERIC_FACTS = re.compile(r"(?:question|context|text|facts)\s*:\s*(?=\[)", re.IGNORECASE)
 
@@ -146,21 +150,6 @@ def _anchor_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
         re.compile("(?:" + "|".join(labels) + ")", re.IGNORECASE),
         re.compile("(?:" + "|".join(facts) + ")", re.IGNORECASE),
     )
-
-
-def _clean_answer(text: str) -> str | None:
-    text = _SPECIAL_TOKENS.sub("", text)
-    # An explicit <answer> tag wins over prose before it ("So: <answer>park</answer>" -> "park").
-    tag = _ANSWER_OPEN.search(text)
-    if tag:
-        text = text[tag.end() :]
-    text = _ANSWER_OPEN.sub("", text)
-    text = _ANSWER_CLOSE.split(text, 1)[0]
-    text = _THINK_CLOSE.sub("", _THINK_OPEN.sub("", text))
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return None
 
 
 def _find_label(think: str) -> tuple[str | None, int]:
@@ -191,14 +180,85 @@ def _find_facts(think: str) -> tuple[tuple[str, ...] | None, int]:
     return tuple(items), m.end() + end
 
 
+def _words_regex(text: str) -> str:
+    """A sentence as a regex: white-space tolerant, a trailing colon optional, plural ``s`` optional."""
+    out: list[str] = []
+    for word in text.split():
+        colon = word.endswith(":") and len(word) > 1
+        core = word[:-1] if colon else word
+        plural = len(core) > 3 and core.endswith("s") and core.isalpha()
+        piece = re.escape(core[:-1]) + "s?" if plural else re.escape(core)
+        out.append(piece + (r"\s*:?" if colon else ""))
+    return r"\s+".join(out)
+
+
+@lru_cache(maxsize=1)
+def _strip_pattern() -> re.Pattern[str]:
+    """Every registered trace sentence: the label sentence, the facts sentence, and lone template sentences."""
+    groups: dict[str, set[str]] = {"label": set(), "facts": set(), "plain": set()}
+    for phrasing in PHRASINGS.values():
+        for template, placeholder, group in (
+            (phrasing.classification, "{label}", "label"),
+            (phrasing.retrieval, "{facts}", "facts"),
+        ):
+            prefix = template.split(placeholder, 1)[0].strip()
+            sentences = [s for s in re.split(r"(?<=\.)\s+", prefix) if s]
+            groups[group].update({_words_regex(prefix), _words_regex(sentences[-1])})
+            groups["plain"].update(_words_regex(s) for s in sentences[:-1])
+    alternatives = [
+        f"(?P<{name}>" + "|".join(sorted(regexes, key=len, reverse=True)) + ")"
+        for name, regexes in groups.items()
+        if regexes
+    ]
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+_SENTENCE_END = re.compile(r"[^\n]*?(?:\.(?=\s|$)|(?=\n)|$)")
+
+
+def strip_trace_sentences(text: str) -> tuple[str, bool]:
+    """Remove every trace sentence, in any registered phrasing, from a text (for answer extraction).
+
+    A label sentence is removed to its full stop (or line end); a facts sentence with the fact list after it
+    (or, with no list, to the line end); the other sentences of a template (``The category of the question
+    represents ...``) alone. Each removed span becomes a line break.
+
+    Args:
+        text: Model output, or part of it.
+
+    Returns:
+        ``(text without trace sentences, whether any was found)``.
+    """
+    pattern = _strip_pattern()
+    out: list[str] = []
+    pos = 0
+    found = False
+    while (m := pattern.search(text, pos)) is not None:
+        end = m.end()
+        if m.lastgroup == "label":
+            sentence = _SENTENCE_END.match(text, end)
+            end = sentence.end() if sentence else end
+        elif m.lastgroup == "facts":
+            rest = text[end:]
+            listed = parse_list_repr(rest) if rest.lstrip(" \t").startswith("[") else None
+            line_end = text.find("\n", end)
+            end = end + listed[1] if listed is not None else (len(text) if line_end < 0 else line_end)
+        out.append(text[pos : m.start()] + "\n")
+        pos = end
+        found = True
+    out.append(text[pos:])
+    return "".join(out), found
+
+
 def parse(text: str | None) -> ParsedTrace:
     """Parse a model output in the ``paper`` style. Never raises.
 
     Tolerates: a leading ``assistant`` line or chat header, special tokens, empty or unclosed
-    ``<think>`` blocks, no ``<think>`` tag, no ``<answer>`` tag (the answer is then the first non-blank
-    line after the trace; an unclosed ``<think>`` with no trace sentence in it has no answer), a missing
-    colon before the label or the fact list, blank lines, either quote style in the fact list, lower-cased
-    copies of the sentences, and stray prose around them.
+    ``<think>`` blocks, no ``<think>`` tag, a missing colon before the label or the fact list, blank lines,
+    either quote style in the fact list, lower-cased copies of the sentences, and stray prose around them.
+    The answer is found by :func:`tracebench.traces.answer.extract_answer` (tag, marker, the last line after
+    the trace with restated trace sentences skipped, a list repr); the rule that found it is the note
+    ``answer:<rule>``.
 
     Args:
         text: The raw generation (``None`` is treated as empty).
@@ -209,7 +269,27 @@ def parse(text: str | None) -> ParsedTrace:
     try:
         return _parse(text or "")
     except Exception:  # pragma: no cover - defensive: the parser must never raise
-        return ParsedTrace(label=None, facts=None, answer=None, think="", status="empty", notes=("parser_error",))
+        return ParsedTrace(
+            label=None, facts=None, answer=None, think="", status="empty", notes=("parser_error", "answer:none")
+        )
+
+
+def _split_think(text: str, notes: list[str]) -> tuple[str, bool]:
+    """The trace text and whether its end is explicit (a ``</think>`` or an ``<answer>`` tag)."""
+    answer_open = _ANSWER_OPEN.search(text)
+    think_open = _THINK_OPEN.search(text)
+    think_close = _THINK_CLOSE.search(text)
+    if think_open and (answer_open is None or think_open.start() < answer_open.start()):
+        body_start = think_open.end()
+        if think_close and think_close.start() >= body_start:
+            return text[body_start : think_close.start()], True
+        notes.append("unclosed_think")
+        return text[body_start : answer_open.start() if answer_open else len(text)], answer_open is not None
+    if think_close and (answer_open is None or think_close.start() < answer_open.start()):
+        notes.append("no_think_open")
+        return text[: think_close.start()], True
+    notes.append("no_think_tag")
+    return (text[: answer_open.start()] if answer_open else text), answer_open is not None
 
 
 def _parse(raw: str) -> ParsedTrace:
@@ -221,71 +301,45 @@ def _parse(raw: str) -> ParsedTrace:
         notes.append("assistant_prefix")
     text = _SPECIAL_TOKENS.sub("", text)
 
-    answer_open = _ANSWER_OPEN.search(text)
-    think_open = _THINK_OPEN.search(text)
-    think_close = _THINK_CLOSE.search(text)
-    after: str | None = None
-    if think_open and (answer_open is None or think_open.start() < answer_open.start()):
-        body_start = think_open.end()
-        if think_close and think_close.start() >= body_start:
-            think = text[body_start : think_close.start()]
-            after = text[think_close.end() :]
-        else:
-            notes.append("unclosed_think")
-            end = answer_open.start() if answer_open else len(text)
-            think = text[body_start:end]
-            after = text[end:] if answer_open else None
-    else:
-        if think_close and (answer_open is None or think_close.start() < answer_open.start()):
-            notes.append("no_think_open")
-            think = text[: think_close.start()]
-            after = text[think_close.end() :]
-        else:
-            notes.append("no_think_tag")
-            think = text[: answer_open.start()] if answer_open else text
-            after = text[answer_open.start() :] if answer_open else None
-
+    think, explicit_end = _split_think(text, notes)
     label, label_end = _find_label(think)
     facts, facts_end = _find_facts(think)
-    if after is None:
-        # No explicit end of trace: the answer is what follows the last recognised trace sentence. Inside an
-        # unclosed <think> block with no recognised sentence, everything is trace text: there is no answer.
-        trace_end = max(label_end, facts_end)
-        if trace_end >= 0:
-            after = think[trace_end:]
-            think = think[:trace_end]
-        else:
-            after = "" if "unclosed_think" in notes else think
-        notes.append("answer_after_trace" if trace_end >= 0 else "no_trace_found")
-    if answer_open and answer_open.start() >= len(text) - len(after or ""):
-        notes.append("answer_tag")
-    answer = _clean_answer(after or "")
+    if not explicit_end and max(label_end, facts_end) >= 0:
+        think = think[: max(label_end, facts_end)]  # the trace ends at its last recognised sentence
+    answer = extract_answer(text, strip_trace_sentences)
 
     status: ParseStatus
     if label is not None and facts is not None:
         status = "ok"
     elif label is not None or facts is not None:
         status = "partial"
-    elif answer is not None:
+    elif answer.text is not None:
         status = "answer_only"
     else:
         status = "empty"
-    return ParsedTrace(label=label, facts=facts, answer=answer, think=think.strip(), status=status, notes=tuple(notes))
+    parsed = ParsedTrace(label=label, facts=facts, answer=None, think=think.strip(), status=status, notes=tuple(notes))
+    return with_rule(parsed, answer)
+
+
+def _answer_of(text: str | None) -> Answer:
+    raw = text or ""
+    m = _ASSISTANT_PREFIX.match(raw)
+    return extract_answer(raw[m.end() :] if m else raw, strip_trace_sentences)
 
 
 def parse_answer_only(text: str | None) -> str | None:
-    """Extract the answer from a direct (answer-only) generation.
+    """Extract the answer from a direct (answer-only) generation, by the same precedence as :func:`parse`.
 
-    The ``<answer>`` tag's content if any, else the first non-blank line, without a leading ``assistant`` line
-    or special tokens. Never raises.
+    Never raises.
     """
-    raw = text or ""
-    m = _ASSISTANT_PREFIX.match(raw)
-    if m:
-        raw = raw[m.end() :]
-    tag = _ANSWER_OPEN.search(raw)
-    if tag:
-        raw = raw[tag.end() :]
-    elif _THINK_CLOSE.search(raw):
-        raw = _THINK_CLOSE.split(raw, 1)[1]
-    return _clean_answer(raw)
+    return _answer_of(text).text
+
+
+def parse_direct(text: str | None) -> ParsedTrace:
+    """Parse a direct (answer-only) generation: no trace steps, the answer and its ``answer:<rule>`` note.
+
+    Never raises.
+    """
+    answer = _answer_of(text)
+    parsed = ParsedTrace(label=None, facts=None, answer=None, status="answer_only" if answer.text else "empty")
+    return with_rule(parsed, answer)
