@@ -108,9 +108,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _export(config: Any, path: str) -> int:
+    from tracebench.io import check_output_file
     from tracebench.train.data import load_training_problems, regime_summary, write_examples
     from tracebench.train.regimes import build_regime
 
+    check_output_file(path, "--export")  # before any work: a folder, a read-only place, a path below a file
     config.validate()
     problems = load_training_problems(config.source, config.split, config.data, config.limit, config.source_options)
     data = build_regime(problems, config.regime, config.seed)

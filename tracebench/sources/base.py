@@ -175,13 +175,24 @@ def convert_option(source: str, name: str, value: str, kind: str) -> Any:
                 raise ValueError(value)
             return low in ("1", "true", "yes", "on")
         if "int" in parts:
-            return int(value)
+            return _whole_number(value)
         if "float" in parts:
             return float(value)
     except ValueError:
         expected = "true or false" if "bool" in parts else ("a whole number" if "int" in parts else "a number")
         raise ValueError(f"source '{source}': option {name!r}: expected {expected}, got {value!r}") from None
     return value
+
+
+def _whole_number(text: str) -> int:
+    """``"12"`` -> 12; ``"1e3"`` -> 1000 (a whole number written as a float); else ``ValueError``."""
+    try:
+        return int(text)
+    except ValueError:
+        number = float(text)
+        if not number.is_integer():
+            raise
+        return int(number)
 
 
 def load_problems(source: str, split: str = "test", **options: Any) -> list[Problem]:

@@ -104,6 +104,7 @@ from tracebench.sources.base import (
     DataNotFoundError,
     DataPathError,
     SourceSpec,
+    check_data_path,
     hub_offline,
     locate_data,
     register_source,
@@ -213,9 +214,9 @@ def data_files(
         DataNotFoundError: No local folder and the hub is off or unreachable, or a wanted file is missing
             from the local folder; the message says how to point tracebench at local files.
     """
-    explicit = data_path
-    if explicit and Path(explicit).expanduser().is_file():
-        explicit = Path(explicit).expanduser().parent
+    explicit = check_data_path(data_path)
+    if explicit is not None and explicit.is_file():
+        explicit = explicit.parent
     try:
         folder = locate_data(
             SOURCE,
