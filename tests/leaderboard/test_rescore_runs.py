@@ -174,3 +174,11 @@ def test_a_bad_rescore_metrics_file_is_a_named_issue(tmp_path: Path) -> None:
     assert [r.model.id for r in runs] == ["Good"]
     (issue,) = issues
     assert issue.path.endswith("bad/metrics.json") and issue.field == "n" and issue.message.endswith("skipped")
+
+
+def test_names_are_cleaned_of_escape_codes(tmp_path: Path) -> None:
+    folder = _rescore_folder(tmp_path, "evil", name="\x1b[31mRed\x1b[0m\u202e student")
+    _, runs, _ = ingest_rescore([folder])
+    assert [r.model.id for r in runs] == ["Red student"]
+    key = ModelKey(id="x", model="hf", pretrained="org/m")
+    assert lm_eval_display_name(key, {"org/m": "Tab\there \x07bell"}) == "Tab here bell"

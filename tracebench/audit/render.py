@@ -19,6 +19,7 @@ from typing import Any
 from tracebench import __version__
 from tracebench.audit.finding import DATASET_NAMES, finding
 from tracebench.audit.study import ALL, POOLED, Audit, AuditRow, ProfileResult
+from tracebench.io import csv_cell
 from tracebench.leaderboard.html import CSS, embed_json, html_escape
 from tracebench.leaderboard.render import fmt_p, md_escape
 from tracebench.metrics import Table2x2
@@ -315,7 +316,7 @@ def render_csv(audit: Audit) -> str:
             counts: list[Any] = ["", "", "", ""] if t is None else [t.n11, t.n10, t.n01, t.n00]
             pub = "" if r.published_acc is None else repr(round(r.published_acc / 100, DIGITS))
             w.writerow(
-                [r.dataset, r.slice, _csv_cell(r.student), r.regime, name, p.n, _csv_num(p.answer_acc), pub]
+                [r.dataset, r.slice, csv_cell(r.student), r.regime, name, p.n, _csv_num(p.answer_acc), pub]
                 + [_csv_num(p.trace_acc), *counts]
                 + [_csv_num(p.p_answer_given_trace), _csv_num(p.phi), _csv_num(p.chi2), _csv_p(p.chi2_p)]
             )
@@ -325,11 +326,6 @@ def render_csv(audit: Audit) -> str:
 def _csv_p(v: float | None) -> str:
     n = num_p(v)
     return "" if n is None else repr(n)
-
-
-def _csv_cell(text: str) -> str:
-    """Neutralise spreadsheet formulas (a cell starting with ``= + - @``)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 # --------------------------------------------------------------------------------------------- Markdown

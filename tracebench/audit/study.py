@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracebench.io import clean_text
 from tracebench.leaderboard.rescore_runs import file_stem, study_display_name, study_regime
 from tracebench.metrics import Table2x2, chi2_independence, p_answer_given_trace, phi
 
@@ -71,7 +72,7 @@ class StudyFile:
     @property
     def student(self) -> str:
         """The display name (``Qwen3-1.7B · correct trace``)."""
-        return study_display_name(self.stem) or self.stem
+        return clean_text(study_display_name(self.stem) or self.stem) or self.rel
 
     @property
     def regime(self) -> str:

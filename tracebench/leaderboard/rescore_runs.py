@@ -29,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from tracebench.io import clean_text
 from tracebench.leaderboard.ingest import Issue, ModelKey, TaskRun
 from tracebench.leaderboard.tasks import DIRECT_METRICS, TRACE_METRICS, TaskName, parse_task_name
 from tracebench.schemas import RecordError, validate
@@ -149,10 +150,10 @@ def rescore_display_name(metrics: Mapping[str, Any], folder: Path, names: Mappin
     own = " ".join(own.split()) if isinstance(own, str) else ""
     mapped = _lookup(names, (str(folder), folder.name, generations, Path(generations).name, stem, own))
     if mapped:
-        return mapped
+        return clean_text(mapped)
     if own and own != stem:  # given with ``tracebench rescore --name`` (the default is the file's stem)
-        return own
-    return study_display_name(stem) or own or stem
+        return clean_text(own) or stem
+    return clean_text(study_display_name(stem) or own or stem) or folder.name
 
 
 def _local_dir(value: str | None) -> Path | None:
@@ -195,7 +196,7 @@ def student_name(folder: Path) -> str | None:
 
 
 def lm_eval_display_name(key: ModelKey, names: Mapping[str, str] | None = None) -> str:
-    """The display name of an lm-eval model (rules in the module docstring).
+    """The display name of an lm-eval model, shown safely (:func:`tracebench.io.clean_text`).
 
     Args:
         key: The model's key.
@@ -204,6 +205,10 @@ def lm_eval_display_name(key: ModelKey, names: Mapping[str, str] | None = None) 
     Returns:
         The name (the model id when nothing better is known and the id is not a local path).
     """
+    return clean_text(_lm_eval_name(key, names)) or key.id
+
+
+def _lm_eval_name(key: ModelKey, names: Mapping[str, str] | None = None) -> str:
     mapped = _lookup(names, (key.id, key.peft, key.pretrained))
     if mapped:
         return mapped
