@@ -87,34 +87,60 @@ def source_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-EXTRAS: dict[str, str] = {
-    "matplotlib": "leaderboard",
-    "orjson": "leaderboard",
-    "torch": "train",
-    "transformers": "train",
-    "peft": "train",
-    "trl": "train",
-    "accelerate": "train",
-    "gguf": "hf",
-    "sentencepiece": "hf",
-    "rouge_score": "metrics",
-    "bitsandbytes": "gpu",
-    "inspect_ai": "inspect",
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "train": ("torch", "transformers", "peft", "trl", "accelerate"),
+    "hf": ("torch", "transformers", "gguf", "sentencepiece"),
+    "leaderboard": ("matplotlib", "orjson"),
+    "metrics": ("rouge_score",),
+    "gpu": ("bitsandbytes",),
+    "inspect": ("inspect_ai",),
 }
-"""Top-level modules of optional dependencies -> the ``tracebench[extra]`` that installs them."""
+"""Each extra of ``pyproject.toml`` -> the top-level modules it installs."""
+
+COMMAND_EXTRAS: dict[str, str] = {"train": "train", "demo": "train"}
+"""Commands that cannot start without an extra (``train --export`` excepted: it needs no model)."""
 
 
-def missing_extra_message(exc: ModuleNotFoundError) -> str | None:
+def _extra_of(module: str, command: str | None) -> str | None:
+    preferred = COMMAND_EXTRAS.get(command or "")
+    if preferred and module in EXTRA_MODULES[preferred]:
+        return preferred
+    return next((extra for extra, modules in EXTRA_MODULES.items() if module in modules), None)
+
+
+def _advice(modules: list[str], extra: str) -> str:
+    return f"needs {', '.join(modules)}, from the '{extra}' extra: pip install 'tracebench[{extra}]'"
+
+
+def missing_extra(command: str | None, args: argparse.Namespace | None = None) -> str | None:
+    """Before a command starts: the advice when an extra it cannot run without is not installed.
+
+    Args:
+        command: The sub-command (``"train"``, ``"demo"``, ...).
+        args: Its parsed arguments (``train --export`` needs no extra).
+
+    Returns:
+        ``"needs torch, transformers, from the 'train' extra: pip install 'tracebench[train]'"``, or ``None``.
+    """
+    import importlib.util
+
+    extra = COMMAND_EXTRAS.get(command or "")
+    if extra is None or (command == "train" and getattr(args, "export", None)):
+        return None
+    missing = [m for m in EXTRA_MODULES[extra] if importlib.util.find_spec(m) is None]
+    return _advice(missing, extra) if missing else None
+
+
+def missing_extra_message(exc: ModuleNotFoundError, command: str | None = None) -> str | None:
     """The one-line advice for an optional dependency that is not installed, else ``None``.
 
     Args:
         exc: The import error.
+        command: The sub-command that hit it (picks the extra it documents when several install the module).
 
     Returns:
         e.g. ``"needs torch, from the 'train' extra: pip install 'tracebench[train]'"``.
     """
     module = (exc.name or "").split(".")[0]
-    extra = EXTRAS.get(module)
-    if extra is None:
-        return None
-    return f"needs {module}, from the '{extra}' extra: pip install 'tracebench[{extra}]'"
+    extra = _extra_of(module, command)
+    return None if extra is None else _advice([module], extra)
