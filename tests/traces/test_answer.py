@@ -220,6 +220,11 @@ def test_is_context_copy(answer: str | None, copy: bool) -> None:
     assert is_context_copy(answer, CONTEXT) is copy
 
 
+def test_a_one_word_answer_is_never_a_copied_fact() -> None:
+    assert not is_context_copy("yes", ("yes", "Mary went home."))
+    assert not is_context_copy("['yes']", ("yes",))
+
+
 def test_reject_context_copy_sets_the_rule_and_status() -> None:
     parsed = parse("assistant\n\n<think>The office is west of the bedroom.>")
     rejected = reject_context_copy(parsed, CONTEXT)

@@ -73,6 +73,7 @@ _QUESTION_ECHO = re.compile(r"^\s*question\s*:", re.IGNORECASE)
 _QUOTED = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _NON_WORD = re.compile(r"\W+")
+_SPACE = re.compile(r"\s")
 _LIST_PREFIX_MAX = 24  # junk allowed before a list on its line: "(", "incidents: ", ".setSelectedAnswer("
 
 
@@ -279,7 +280,8 @@ def is_context_copy(answer: str | None, context: Sequence[str]) -> bool:
     """Whether an answer is only context facts copied whole (one, several sentences, or a list of them).
 
     Comparison is on :func:`~tracebench.scoring.normalize.normalize_answer` of each piece, so case,
-    punctuation and a stray ``>`` do not hide a copy.
+    punctuation and a stray ``>`` do not hide a copy. A piece of one word is never a copied fact (a fact is a
+    sentence), so a one-word answer that happens to be a one-word context line still counts as an answer.
 
     Args:
         answer: The extracted answer.
@@ -288,12 +290,12 @@ def is_context_copy(answer: str | None, context: Sequence[str]) -> bool:
     Returns:
         ``True`` when every non-empty piece of the answer is a context sentence.
     """
-    if not answer or not context:
-        return False
+    if not answer or not context or not _SPACE.search(answer.strip()):
+        return False  # a fact is a sentence: an answer of one word is never a copied fact
     from tracebench.scoring.normalize import normalize_answer  # scoring imports the traces package
 
     pieces = [p for p in (normalize_answer(x) for x in _pieces(answer)) if p]
-    if not pieces:
+    if not pieces or any(" " not in p for p in pieces):
         return False
     facts = _normalized_context(tuple(context))
     return all(p in facts for p in pieces)

@@ -317,8 +317,10 @@ def _parse(raw: str) -> ParsedTrace:
         status = "answer_only"
     else:
         status = "empty"
-    parsed = ParsedTrace(label=label, facts=facts, answer=None, think=think.strip(), status=status, notes=tuple(notes))
-    return with_rule(parsed, answer)
+    notes.append(answer.note)
+    return ParsedTrace(
+        label=label, facts=facts, answer=answer.text, think=think.strip(), status=status, notes=tuple(notes)
+    )
 
 
 def _answer_of(text: str | None) -> Answer:
