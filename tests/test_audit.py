@@ -182,6 +182,9 @@ def test_write_is_reproducible_and_refuses_foreign_files(tmp_path: Path) -> None
         write_audit(audit, out)
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert {rel: (out / rel).read_bytes() for rel in written} == first
+    (out / "notes.txt").unlink()
+    assert sorted(write_audit(audit, out, plots=False)) == sorted(FILES)
+    assert not (out / "plots").exists() and "plots/" not in (out / "index.md").read_text(encoding="utf-8")
 
 
 def test_command_names_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

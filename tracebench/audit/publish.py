@@ -26,8 +26,8 @@ class AuditOutputError(RuntimeError):
 def render_all(audit: Audit, plots: bool = True) -> dict[str, bytes]:
     """Every output file's bytes (``relative path -> bytes``), in memory."""
     files = {
-        "index.md": render_md(audit).encode("utf-8"),
-        "index.html": render_html(audit).encode("utf-8"),
+        "index.md": render_md(audit, plots=plots).encode("utf-8"),
+        "index.html": render_html(audit, plots=plots).encode("utf-8"),
         "audit.json": render_json(audit).encode("utf-8"),
         "audit.csv": render_csv(audit).encode("utf-8"),
     }

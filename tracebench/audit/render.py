@@ -360,12 +360,13 @@ def _notes(audit: Audit) -> list[str]:
     return lines
 
 
-def render_md(audit: Audit) -> str:
-    """``index.md`` text: the finding, the headline, then per-slice tables, notes and inputs."""
+def render_md(audit: Audit, plots: bool = True) -> str:
+    """``index.md`` text: the finding, the headline, (links to the plots,) per-slice tables, notes and inputs."""
     lines = [f"# {TITLE}", "", "## Finding", ""]
     lines += [" ".join(finding(audit)), ""]
     lines += table_md(headline_table(audit)) + [""]
-    lines += ["Plots: " + ", ".join(f"[{alt}](plots/{name}.svg)" for name, alt in PLOTS), ""]
+    if plots:
+        lines += ["Plots: " + ", ".join(f"[{alt}](plots/{name}.svg)" for name, alt in PLOTS), ""]
     for heading, tables in section_tables(audit):
         lines += [f"## {md_escape(heading)}", ""]
         for t in tables:
@@ -406,7 +407,7 @@ def table_html(t: Table, table_id: str = "") -> str:
 AUDIT_CSS = "table.board th{cursor:default}p.finding{font-size:15px;max-width:72em}"
 
 
-def render_html(audit: Audit) -> str:
+def render_html(audit: Audit, plots: bool = True) -> str:
     """``index.html``: the same content as ``index.md``, static (no script runs), plus the JSON embedded."""
     parts = [f"<h1>{html_escape(TITLE)}</h1>\n", "<h2>Finding</h2>\n"]
     parts.append(f'<p class="finding" id="finding">{html_escape(" ".join(finding(audit)))}</p>\n')
@@ -414,7 +415,8 @@ def render_html(audit: Audit) -> str:
     imgs = "".join(
         f'<a href="plots/{name}.svg"><img src="plots/{name}.png" alt="{html_escape(alt)}"></a>' for name, alt in PLOTS
     )
-    parts.append(f'<h2>Plots</h2>\n<div class="plots">{imgs}</div>\n')
+    if plots:
+        parts.append(f'<h2>Plots</h2>\n<div class="plots">{imgs}</div>\n')
     for heading, tables in section_tables(audit):
         parts.append(f"<h2>{html_escape(heading)}</h2>\n")
         for t in tables:
