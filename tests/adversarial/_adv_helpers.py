@@ -3,7 +3,26 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass
+class CliResult:
+    """What one ``tracebench`` call did."""
+
+    rc: int
+    out: str
+    err: str
+
+    @property
+    def first_line(self) -> str:
+        """The first non-blank line of stderr (the message a user reads)."""
+        return next((line for line in self.err.splitlines() if line.strip()), "")
+
+
+Cli = Callable[..., CliResult]
 
 
 def tree_digest(folder: Path) -> dict[str, bytes]:

@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import shutil
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _adv_helpers import Cli, CliResult
 
 from tracebench.cli import main
 
 RUNS = Path(__file__).resolve().parents[1] / "leaderboard" / "data" / "lm_eval_runs"
-
-
-@dataclass
-class CliResult:
-    """What one ``tracebench`` call did."""
-
-    rc: int
-    out: str
-    err: str
-
-    @property
-    def first_line(self) -> str:
-        """The first non-blank line of stderr (the message a user reads)."""
-        return next((line for line in self.err.splitlines() if line.strip()), "")
-
-
-Cli = Callable[..., CliResult]
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from _adv_helpers import unwritable_dir
-from conftest import Cli
+from _adv_helpers import Cli, unwritable_dir
 
 from tracebench.io import InputFileError
 from tracebench.sources import DataPathError, get_source

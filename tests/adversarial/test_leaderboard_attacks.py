@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _adv_helpers import tree_digest, unwritable_dir
-from conftest import Cli
+from _adv_helpers import Cli, tree_digest, unwritable_dir
 
 from tracebench.io import output_lock
 from tracebench.leaderboard.render import md_escape

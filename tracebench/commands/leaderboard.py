@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from tracebench.leaderboard.tasks import COLUMN_NAMES
+from tracebench.leaderboard.terminal import DEFAULT_COLUMNS, TERMINAL_COLUMNS, add_column_options
 
 
 def register(subparsers: Any) -> None:
@@ -29,7 +30,7 @@ def register(subparsers: Any) -> None:
         "run_dirs",
         nargs="+",
         metavar="RUN_DIR",
-        help="lm-eval --output_path folders (or results files) and tracebench rescore --out folders",
+        help="lm-eval --output_path folders (or results files), tracebench rescore --out folders, inspect .eval logs",
     )
     p.add_argument("--out", default="leaderboard", help="output folder (default: leaderboard)")
     p.add_argument("--sort", default="answer_acc", choices=COLUMN_NAMES, help="sort column (default answer_acc)")
@@ -56,6 +57,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-plots", action="store_true", help="skip the matplotlib plots")
     p.add_argument("--no-cache", action="store_true", help="recompute every entry (ignore <out>/.cache)")
     p.add_argument("--quiet", action="store_true", help="no table in the terminal")
+    add_column_options(p, TERMINAL_COLUMNS, DEFAULT_COLUMNS)
     p.set_defaults(func=run)
 
 
@@ -92,12 +94,13 @@ def run(args: argparse.Namespace) -> int:
     from tracebench.leaderboard import LeaderboardError, build, write_outputs
     from tracebench.leaderboard.plots import PLOTS_EXTRA_NOTICE, plots_available
     from tracebench.leaderboard.rescore_runs import load_names
-    from tracebench.leaderboard.terminal import print_leaderboard
+    from tracebench.leaderboard.terminal import columns_from_args, print_leaderboard
 
     err = Console(stderr=True)
     try:
         pins = _pins(args.pin)
         _check_counts(args)
+        columns = columns_from_args(args, TERMINAL_COLUMNS)
         names = load_names(args.names) if args.names else None
         out = check_output_dir(args.out)
         plots = not args.no_plots
@@ -127,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"tracebench leaderboard: error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:
-        print_leaderboard(board)
+        print_leaderboard(board, columns=columns)
     changed = sorted(name for name, w in written.items() if w)
     print(
         f"{len(board.models)} models, {len(board.tasks)} tasks -> {args.out} "
