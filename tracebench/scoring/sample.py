@@ -13,8 +13,9 @@ from tracebench.problem import Problem
 from tracebench.scoring.answers import score_answer
 from tracebench.scoring.steps import PROFILES, Profile, fact_scores, step_correct
 from tracebench.scoring.study import has_study_rules, study_rules
+from tracebench.traces.answer import reject_context_copy
 from tracebench.traces.base import ParsedTrace
-from tracebench.traces.paper import parse, parse_answer_only
+from tracebench.traces.paper import parse, parse_direct
 from tracebench.traces.prompt import PromptMode
 
 QUADRANTS = ("both_correct", "trace_only", "answer_only", "neither")
@@ -140,9 +141,9 @@ def score_sample(
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: expected one of {PROFILES}")
     if mode == "direct":
-        answer = parse_answer_only(output)
-        parsed = ParsedTrace(label=None, facts=None, answer=answer, status="answer_only" if answer else "empty")
-        answer_metrics = _answer_metrics(problem, answer, output, profile)
+        # An answer that only copies context facts is no answer (note ``answer:context_copy``).
+        parsed = reject_context_copy(parse_direct(output), problem.context)
+        answer_metrics = _answer_metrics(problem, parsed.answer, output, profile)
         return ScoredSample(
             problem_id=problem.id,
             mode=mode,
@@ -153,7 +154,7 @@ def score_sample(
             metrics=dict(answer_metrics),
         )
 
-    parsed = parse(output)
+    parsed = reject_context_copy(parse(output), problem.context)
     answer_metrics = _answer_metrics(problem, parsed.answer, output, profile)
     answer_ok = answer_metrics["answer_acc"] == 1.0
     verdicts = tuple(
