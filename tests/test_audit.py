@@ -163,6 +163,8 @@ def test_tables_show_every_profile_and_the_published_value() -> None:
     assert "| M · correct trace | 12 | 75.0 | 83.3 | 66.7 | 83.3 |" in md
     # chi² = 12 * (15/27)² = 3.70, p = erfc(sqrt(3.70 / 2)) = 0.054.
     assert "| M · correct trace | strict | 75.0 | 8 | 1 | 1 | 2 | 88.9 | 0.556 | 3.7 | 0.054 |" in md
+    # paper chi² = 12 * 0.775² = 7.2 (p 0.007); released (2,1,6,3) phi 0, chi² 0, p 1.
+    assert "| M · correct trace | 0.556 | 0.775 | 0.000 | 3.7 | 7.2 | 0.0 | 0.054 | 0.007 | 1.000 |" in md
     assert "- Join: 44 rows in 5 files; 0 matched no problem (left out), 0 matched several problems" in md
     assert "| M · correct trace | study's published table | 25.0 | 2 | 1 | 6 | 3 | 66.7 | 0.000 | 0.0 | 1.000 |" in md
     csv_text = render_csv(_hand_audit())

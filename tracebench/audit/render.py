@@ -200,6 +200,22 @@ def traces_table(title: str, rows: Sequence[AuditRow], profiles: Sequence[str]) 
     return Table(title, header, tuple(body), left=2)
 
 
+def association_table(title: str, rows: Sequence[AuditRow], profiles: Sequence[str]) -> Table:
+    """Phi and chi² (with its p-value) of each trace student under every profile, side by side."""
+    header = ("student", *(f"phi {p}" for p in profiles), *(f"chi² {p}" for p in profiles))
+    header += tuple(f"chi² p {p}" for p in profiles)
+    body = tuple(
+        (
+            r.student,
+            *(_pv(r, p, "phi", 3) for p in profiles),
+            *(_pv(r, p, "chi2", 1) for p in profiles),
+            *("–" if p not in r.profiles else fmt_p(r.profiles[p].chi2_p) for p in profiles),
+        )
+        for r in rows
+    )
+    return Table(title, header, body)
+
+
 def section_tables(audit: Audit) -> list[tuple[str, list[Table]]]:
     """``(section heading, tables)`` per slice: bAbI, CoTempQA pooled, then each CoTempQA category."""
     out: list[tuple[str, list[Table]]] = []
@@ -215,6 +231,7 @@ def section_tables(audit: Audit) -> list[tuple[str, list[Table]]]:
             tables = [answers_table("Answer accuracy", rows, audit.profiles)]
             if trace_rows:
                 tables.append(traces_table("Trace x answer", trace_rows, audit.profiles))
+                tables.append(association_table("Association, side by side", trace_rows, audit.profiles))
             out.append((heading, tables))
     return out
 
