@@ -17,7 +17,7 @@ from tracebench.io import atomic_write_text
 MAX_GEN_TOKS: dict[str, int] = {"cotempqa": 128, "msmarco": 256}
 """Answer budgets of sources whose answers are longer than the template's 64 tokens (as their direct tasks)."""
 
-VERSION = "1.0"
+VERSION = "2.0"
 
 
 def forced_task_name(source: str, intervention: str) -> str:
