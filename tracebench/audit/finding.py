@@ -147,7 +147,9 @@ def _published_sentence(audit: Audit) -> str | None:
         if not have:
             continue
         gaps = [abs(100 * r.profiles[profile].answer_acc - float(r.published_acc or 0.0)) for r in have]
-        exact = sum(g < 0.05 + 1e-9 for g in gaps)
+        exact = sum(
+            f"{100 * r.profiles[profile].answer_acc:.1f}" == f"{float(r.published_acc or 0.0):.1f}" for r in have
+        )
         out.append(
             f"{profile} answer accuracy equals its published value to one decimal on {exact} of {len(have)} files "
             f"(largest gap {max(gaps):.1f} points)"
