@@ -6,7 +6,8 @@ run time.
 
 Generation: greedy (``temperature`` 0), ``max_tokens`` and stop strings from the lm-eval task's
 ``generation_kwargs``; the chat template is the provider's (inspect's ``hf/`` provider applies the tokenizer's).
-Inspect's ``hf/`` provider samples unless told not to: pass ``-M do_sample=false`` for lm-eval's greedy decoding.
+Inspect's ``hf/`` provider samples unless told not to, and then refuses temperature 0 (transformers' "temperature
+has to be a strictly positive float"): pass ``-M do_sample=false`` for lm-eval's greedy decoding.
 
 Forced modes put the forced trace in an assistant message after the prompt (assistant prefill:
 ``<think>{trace}</think> <answer>``); the scorer scores prefix + completion, as the lm-eval forced tasks do.
