@@ -260,3 +260,12 @@ def test_generator_size_ceiling_can_be_lifted() -> None:
     from tracebench.sources.synth import split_size
 
     assert split_size("synth_world", "test", MAX_SIZE + 1, allow_large="true") == MAX_SIZE + 1
+
+
+def test_eval_metadata_data_path_of_wrong_type(cli: Cli) -> None:
+    result = cli(
+        "eval", "--model", "dummy", "--tasks", "tracebench_cotempqa", "--metadata", '{"data_path": 5}', "--limit", "1"
+    )
+    assert result.rc == 2
+    ours = [line for line in result.err.splitlines() if line.startswith("tracebench ")]
+    assert ours[0] == "tracebench eval: error: data_path 5: expected a file or folder path (text), got int"

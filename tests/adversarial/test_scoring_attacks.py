@@ -81,6 +81,9 @@ def test_issue_crashers_score_wrong_with_note(problem: Problem, output: str) -> 
             scored = score_sample(problem, output, profile=profile, mode=mode)  # type: ignore[arg-type]
             assert scored.answer_ok is False
             assert scored.metrics["answer_acc"] == 0.0
+            if problem.answer_format in ("set", "sequence"):  # the record says why
+                notes = scored.to_record()["parsed"]["notes"]
+                assert any(n.startswith("answer_unreadable: ") for n in notes), notes
     answer = output.removeprefix("<answer>").removesuffix("</answer>")
     if problem.answer_format in ("set", "sequence") and "answer_scorer" not in problem.meta:
         metrics, notes = score_answer_noted(problem, answer)

@@ -20,9 +20,11 @@ import ast
 import importlib
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from tracebench.problem import Problem
 from tracebench.scoring.normalize import normalize_answer
+from tracebench.traces.base import ParsedTrace
 
 AnswerScorer = Callable[[Problem, "str | None"], dict[str, float]]
 
@@ -211,6 +213,21 @@ def _scorer_for(problem: Problem) -> AnswerScorer:
         raise KeyError(
             f"problem {problem.id}: unknown answer scorer {name!r}; registered: {answer_scorer_names()}"
         ) from None
+
+
+def note_unreadable_answer(problem: Problem, parsed: ParsedTrace) -> ParsedTrace:
+    """``parsed`` with the note ``answer_unreadable: <reason>`` added when its answer cannot be read.
+
+    Only set and sequence answers are read beyond plain text (as a list repr, within the limits); an
+    unreadable one scores as wrong (:func:`score_answer_noted`) and this note says why in the sample record.
+    """
+    if parsed.answer is None or problem.answer_format not in ("set", "sequence"):
+        return parsed
+    try:
+        split_elements(parsed.answer)
+    except UnreadableAnswerError as exc:
+        return replace(parsed, notes=(*parsed.notes, f"answer_unreadable: {exc}"))
+    return parsed
 
 
 def known_answer_scorer(name: str) -> bool:
