@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from tracebench.grid.executors import (
     EXECUTORS,
@@ -93,7 +94,10 @@ def run(
 
     write_json(opts.names_file, display_names(recipes, opts))
     submitit_folder = opts.out / ".grid" / "submitit"
-    handle = make_executor(executor, submitit_folder)
+
+    def new_executor() -> Any:
+        return make_executor(executor, submitit_folder)
+
     if executor == "local":
-        return run_local(jobs, handle, res, parallel=parallel, on_event=on_event)
-    return submit_slurm(jobs, handle, res, wait=wait, on_event=on_event)
+        return run_local(jobs, new_executor, res, parallel=parallel, on_event=on_event)
+    return submit_slurm(jobs, new_executor, res, wait=wait, on_event=on_event)

@@ -10,6 +10,7 @@ A job that fails leaves the jobs that need it unrun; the next ``tracebench grid`
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any, Literal
 from tracebench.grid.jobs import Job
 
 ExecutorName = Literal["local", "slurm"]
+_JOB_ERROR = re.compile(r"JobFailedError: (.+)")
 EXECUTORS: tuple[str, ...] = ("local", "slurm")
 
 
@@ -56,7 +58,9 @@ def submitit_parameters(job: Job, res: Resources, executor: ExecutorName, deps: 
         submitit parameters (``name``, ``timeout_min``, ``gpus_per_node``, ``slurm_*``).
     """
     gpus = 0 if job.kind == "leaderboard" else res.gpus
-    params: dict[str, Any] = {"name": f"tracebench-{job.id}", "timeout_min": res.time_min, "gpus_per_node": gpus}
+    params: dict[str, Any] = {"name": f"tracebench-{job.id}", "timeout_min": res.time_min}
+    if gpus:
+        params["gpus_per_node"] = gpus
     if executor == "slurm":
         params["slurm_stderr_to_stdout"] = True
         if res.partition:
@@ -106,9 +110,11 @@ class Outcome:
     submitted: dict[str, str] = field(default_factory=dict)
 
 
-def _submit(executor: Any, job: Job, params: dict[str, Any]) -> Any:
+def _submit(new_executor: Callable[[], Any], job: Job, params: dict[str, Any]) -> Any:
+    """Submit one job through a fresh executor (submitit's parameters accumulate: one set per job)."""
     from tracebench.grid.worker import run_job
 
+    executor = new_executor()
     executor.update_parameters(**params)
     return executor.submit(run_job, job)
 
@@ -117,14 +123,18 @@ def _error(handle: Any) -> str | None:
     try:
         handle.result()
     except Exception as exc:  # noqa: BLE001  (submitit raises the job's error, wrapped)
-        lines = [line for line in str(exc).strip().splitlines() if line.strip()]
-        return lines[-1] if lines else type(exc).__name__
+        text = str(exc)
+        found = _JOB_ERROR.findall(text)  # the worker's own message, from the traceback submitit relays
+        if found:
+            return str(found[-1]).strip()
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return lines[0] if lines else type(exc).__name__
     return None
 
 
 def run_local(
     jobs: Sequence[Job],
-    executor: Any,
+    new_executor: Callable[[], Any],
     res: Resources,
     parallel: int = 1,
     on_event: Callable[[str, Job, str], None] | None = None,
@@ -134,7 +144,7 @@ def run_local(
 
     Args:
         jobs: Planned jobs in dependency order.
-        executor: A submitit executor (:func:`make_executor`).
+        new_executor: Makes a submitit executor (:func:`make_executor`), one per job.
         res: Resources.
         parallel: Most jobs running at once.
         on_event: Called with ``("start" | "done" | "failed" | "skipped", job, detail)``.
@@ -163,7 +173,7 @@ def run_local(
                 emit("skipped", job, "a job it needs failed")
             elif len(running) < max(1, parallel) and all(d in done for d in job.deps):
                 pending.remove(job)
-                handle = _submit(executor, job, submitit_parameters(job, res, "local"))
+                handle = _submit(new_executor, job, submitit_parameters(job, res, "local"))
                 running[job.id] = (job, handle)
                 out.submitted[job.id] = str(handle.job_id)
                 emit("start", job, str(handle.job_id))
@@ -192,7 +202,7 @@ def run_local(
 
 def submit_slurm(
     jobs: Sequence[Job],
-    executor: Any,
+    new_executor: Callable[[], Any],
     res: Resources,
     wait: bool = False,
     on_event: Callable[[str, Job, str], None] | None = None,
@@ -202,7 +212,7 @@ def submit_slurm(
 
     Args:
         jobs: Planned jobs in dependency order.
-        executor: A submitit Slurm executor.
+        new_executor: Makes a submitit Slurm executor, one per job.
         res: Resources.
         wait: Wait for every job and report its outcome.
         on_event: As in :func:`run_local`.
@@ -217,7 +227,7 @@ def submit_slurm(
         if job.state == "done":
             continue
         deps = [str(handles[d][1].job_id) for d in job.deps if d in handles]
-        handle = _submit(executor, job, submitit_parameters(job, res, "slurm", deps))
+        handle = _submit(new_executor, job, submitit_parameters(job, res, "slurm", deps))
         handles[job.id] = (job, handle)
         out.submitted[job.id] = str(handle.job_id)
         if on_event is not None:
