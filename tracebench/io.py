@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import gzip
 import json
 import math
@@ -260,6 +259,11 @@ def output_lock(out: str | os.PathLike[str], wait_s: float = 0.0, poll_s: float 
     """
     path = lock_path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not a POSIX system: no lock (the staged swap still applies)
+        yield path
+        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
     try:
         deadline = time.monotonic() + wait_s
@@ -328,6 +332,8 @@ def staged_output_dir(
         OutputBusyError: Another build holds the lock.
     """
     target = check_output_dir(out)
+    if target.is_symlink():  # swap at the real folder, so the link keeps pointing at the new set
+        target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(target, wait_s=wait_s) if lock else contextlib.nullcontext(lock_path(target)):
         stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent))

@@ -135,3 +135,15 @@ def test_read_json_names_file(tmp_path: Path, content: bytes, message: str) -> N
     with pytest.raises(InputFileError) as info:
         read_json(path)
     assert message in str(info.value)
+
+
+def test_staged_dir_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "old.txt").write_text("old")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    with staged_output_dir(link) as stage:
+        (stage / "new.txt").write_text("new")
+    assert link.is_symlink() and sorted(p.name for p in link.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".real.lock", "link", "real"]

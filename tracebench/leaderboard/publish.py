@@ -36,10 +36,10 @@ def validate_document(path: str | os.PathLike[str]) -> None:
     """Validate a ``leaderboard.json`` file against ``leaderboard.schema.json``.
 
     Raises:
+        InputFileError: The file cannot be read or is not (finite, UTF-8) JSON; the message names it.
         RecordError: Naming the file and the failing field.
     """
-    with open(path, encoding="utf-8") as handle:
-        validate(json.load(handle), "leaderboard", str(path))
+    validate(read_json(path), "leaderboard", str(path))
 
 
 def write_outputs(board: Leaderboard, out_dir: str | os.PathLike[str], plots: bool = True) -> dict[str, bool]:
