@@ -2,7 +2,8 @@
 
 lm-eval side: tracebench's reference models (``tracebench-gold``/``-perturbed``/``-garbage``/``-follower``) on
 the lm-eval tasks, in process, with ``log_samples``. inspect side: mockllm writing, for each prompt, the very
-text lm-eval's model wrote (its filtered response). Every sample's metrics and record must be equal.
+text lm-eval's model wrote (its filtered response), and the same reference model under inspect
+(``tracebench/<name>``). Every sample's completion, metrics and record must be equal.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 pytest.importorskip("inspect_ai")
 
+from inspect_ai import eval as inspect_eval  # noqa: E402
 from inspect_helpers import run  # noqa: E402
 
 from tracebench.harness.data import doc_to_problem  # noqa: E402
@@ -63,16 +65,24 @@ def test_identical_outputs_give_identical_per_sample_metrics(
     assert len(samples) == LIMIT
     mode = "direct" if lm_task.endswith("_direct") else "trace"
     outputs = {render_prompt(doc_to_problem(s["doc"]), mode): s["filtered_resps"][0] for s in samples}  # type: ignore[arg-type]
-    log = run(TASKS[inspect_task](), outputs, limit=LIMIT, log_dir=tmp_path)
-    assert log.samples is not None
-    by_id = {str(s.id): s.scores["tracebench"] for s in log.samples}  # type: ignore[index]
-    assert set(by_id) == {s["doc"]["id"] for s in samples}
-    for sample in samples:
-        record = sample[RECORD_METRIC]
-        score = by_id[sample["doc"]["id"]]
-        assert score.metadata == record
-        assert isinstance(score.value, dict)
-        for name, value in record["metrics"].items():
-            assert _same(score.value[name], value), (sample["doc"]["id"], name)
-            if name in sample:  # lm-eval's own per-sample metric column
-                assert _same(score.value[name], sample[name]), (sample["doc"]["id"], name)
+    mock_log = run(TASKS[inspect_task](), outputs, limit=LIMIT, log_dir=tmp_path / "mock")
+    # and the same reference model under inspect (--model tracebench/<name>) writes the same texts
+    (ref_log,) = inspect_eval(
+        TASKS[inspect_task](), model="tracebench/" + model.removeprefix("tracebench-"), limit=LIMIT,
+        log_dir=str(tmp_path / "ref"), display="none",
+    )  # fmt: skip
+    for log in (mock_log, ref_log):
+        assert log.samples is not None
+        by_id = {str(s.id): s for s in log.samples}
+        assert set(by_id) == {s["doc"]["id"] for s in samples}
+        for sample in samples:
+            record = sample[RECORD_METRIC]
+            mine = by_id[sample["doc"]["id"]]
+            assert mine.output.completion == sample["filtered_resps"][0]
+            score = mine.scores["tracebench"]  # type: ignore[index]
+            assert score.metadata == record
+            assert isinstance(score.value, dict)
+            for name, value in record["metrics"].items():
+                assert _same(score.value[name], value), (sample["doc"]["id"], name)
+                if name in sample:  # lm-eval's own per-sample metric column
+                    assert _same(score.value[name], sample[name]), (sample["doc"]["id"], name)

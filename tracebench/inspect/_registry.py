@@ -1,7 +1,8 @@
 """inspect's entry point (``[project.entry-points.inspect_ai] tracebench = "tracebench.inspect._registry"``).
 
 Importing this module registers one task per built-in source and mode: ``tracebench/<source>`` (trace),
-``tracebench/<source>_direct`` and ``tracebench/<source>_forced_{gold,corrupt,swapped}``.
+``tracebench/<source>_direct`` and ``tracebench/<source>_forced_{gold,corrupt,swapped}``; and the reference models
+``--model tracebench/<gold|perturbed|garbage|follower|ignorer>`` (:mod:`tracebench.inspect.reference`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from inspect_ai import Task, task
 
+from tracebench.inspect import reference  # noqa: F401  (registers the tracebench/<name> reference models)
 from tracebench.inspect.config import MODES
 from tracebench.inspect.tasks import tracebench_task
 from tracebench.interventions.forced import DEFAULT_SEED

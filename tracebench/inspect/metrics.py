@@ -71,7 +71,7 @@ def _register(key: str, build: Callable[[str], Metric]) -> Callable[[], Metric]:
 
     factory.__name__ = key
     factory.__doc__ = f"The tracebench metric ``{key}``."
-    return metric(name=key)(factory)
+    return metric(name=key, scores="unreduced")(factory)
 
 
 METRICS: dict[str, Callable[[], Metric]] = {

@@ -25,6 +25,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 
 from tracebench.inspect.config import MODES, generation_settings, lm_eval_task_name, task_config
 from tracebench.inspect.dataset import intervention_of, tracebench_dataset
+from tracebench.inspect.reference import remember_doc
 from tracebench.inspect.scorer import tracebench_scorer
 from tracebench.interventions.forced import DEFAULT_SEED
 
@@ -78,7 +79,9 @@ def tracebench_task(
     dataset = tracebench_dataset(
         source, mode, split=split, profile=profile, seed=int(intervention_seed), **task_options(source, mode, options)
     )
-    steps: list[Solver] = [forced_prefill()] if intervention_of(mode) else []
+    steps: list[Solver] = [remember_doc()]
+    if intervention_of(mode):
+        steps.append(forced_prefill())
     steps.append(generate())
     return Task(
         dataset=dataset,
