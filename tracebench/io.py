@@ -304,6 +304,19 @@ def _swap_in(stage: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _remove_leftovers(target: Path) -> None:
+    """Remove staging/old folders a killed build of ``target`` left beside it (called with the lock held)."""
+    for suffix in (".staging", ".old"):
+        for leftover in target.parent.glob(f".{_glob_escape(target.name)}.*{suffix}"):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _glob_escape(name: str) -> str:
+    """``name`` with glob wildcards escaped (``[``, ``*``, ``?``), for ``Path.glob`` patterns."""
+    return re.sub(r"([\[\]*?])", r"[\1]", name)
+
+
 @contextlib.contextmanager
 def staged_output_dir(
     out: str | os.PathLike[str], *, carry_over: bool = False, lock: bool = True, wait_s: float = 0.0
@@ -312,7 +325,8 @@ def staged_output_dir(
 
     The staging folder is a hidden sibling of ``out`` (same filesystem, so the swap is a rename). When the
     block finishes, an existing ``out`` is replaced whole; when it raises, the staging folder is removed and
-    ``out`` is left untouched. Readers of ``out`` see the old set or the new set, never a mix.
+    ``out`` is left untouched. Readers of ``out`` see the old set or the new set, never a mix. Staging folders
+    that a killed build of ``out`` left behind are removed once the lock is held.
 
     Writers inside the block must create files anew (e.g. with :func:`atomic_write_bytes`), never modify a
     carried-over file in place.
@@ -336,6 +350,7 @@ def staged_output_dir(
         target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(target, wait_s=wait_s) if lock else contextlib.nullcontext(lock_path(target)):
+        _remove_leftovers(target)
         stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent))
         try:
             if carry_over and target.is_dir():

@@ -147,3 +147,15 @@ def test_staged_dir_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
         (stage / "new.txt").write_text("new")
     assert link.is_symlink() and sorted(p.name for p in link.iterdir()) == ["new.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".real.lock", "link", "real"]
+
+
+def test_leftovers_of_a_killed_build_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "o[1]"
+    leftover = tmp_path / ".o[1].abc123.staging"
+    (leftover / "half").mkdir(parents=True)
+    other = tmp_path / ".other.abc.staging"  # another output's: not ours to remove
+    other.mkdir()
+    with staged_output_dir(out) as stage:
+        (stage / "a").write_text("a")
+    assert not leftover.exists() and other.is_dir()
+    assert (out / "a").read_text() == "a"
