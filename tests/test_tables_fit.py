@@ -137,3 +137,23 @@ def test_main_job_table_fits(width: int) -> None:
     table = results_table(rows, width)
     assert_nothing_cut(table, width)
     assert [plain(c.header) for c in table.columns][:4] == ["model", "task", "n", "answer acc"]
+
+
+def test_commands_name_an_unknown_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tracebench.cli import main
+
+    assert main(["interventions", str(REAL_RUNS), "--columns", "gold,bogus"]) == 2
+    assert "unknown column(s) bogus" in capsys.readouterr().err
+    out = tmp_path / "lb"
+    assert main(["leaderboard", str(REAL_RUNS), "--out", str(out), "--no-plots", "--columns", "phi,bogus"]) == 2
+    assert "unknown column(s) bogus" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_leaderboard_command_prints_the_asked_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tracebench.cli import main
+
+    args = ["leaderboard", str(REAL_RUNS), "--out", str(tmp_path / "lb"), "--no-plots", "--bootstrap-iters", "10"]
+    assert main([*args, "--columns", "trace_acc,n"]) == 0
+    header = next(line for line in capsys.readouterr().out.splitlines() if "model" in line)
+    assert [h.strip() for h in header.strip("┃ ").split("┃")] == ["#", "model", "trace acc", "n"]
