@@ -224,4 +224,4 @@ def print_leaderboard(
     console = console or Console()
     console.print(leaderboard_table(board, limit=limit, width=console_width(console), columns=columns))
     for issue in board.issues:
-        console.print(Text(f"skipped: {issue}", style="yellow"))
+        console.print(Text(clean_text(f"skipped: {issue}"), style="yellow"))
