@@ -269,3 +269,28 @@ def test_eval_metadata_data_path_of_wrong_type(cli: Cli) -> None:
     assert result.rc == 2
     ours = [line for line in result.err.splitlines() if line.startswith("tracebench ")]
     assert ours[0] == "tracebench eval: error: data_path 5: expected a file or folder path (text), got int"
+
+
+def test_unreadable_given_path_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from tracebench.sources import base
+
+    archive = _babi_archive(tmp_path / "tasks_1-20_v1-2.tar.gz")
+    monkeypatch.setattr(base.os, "access", lambda path, mode: os.fspath(path) != str(archive))
+    with pytest.raises(DataPathError, match=r"\(the data_path argument / --data / metadata.data_path\) cannot be read"):
+        get_source("babi").load("test", data_path=str(archive))
+
+
+def test_data_dir_root_missing_is_final_but_a_missing_sub_folder_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracebench.sources import DataNotFoundError
+
+    monkeypatch.setenv("TRACEBENCH_DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(DataPathError, match=r"\(\$TRACEBENCH_DATA_DIR\) does not exist"):
+        get_source("cotempqa").load("test")
+    monkeypatch.setenv("TRACEBENCH_DATA_DIR", str(tmp_path))  # exists, holds no cotempqa/: the hub may be tried
+    with pytest.raises(DataNotFoundError) as info:
+        get_source("cotempqa").load("test")
+    assert not isinstance(info.value, DataPathError) and "was not tried: the hub is switched off" in str(info.value)
