@@ -14,7 +14,7 @@ from inspect_helpers import metric_values, outputs_for, problems, run  # noqa: E
 
 from tracebench.harness.reference import garbage_output, perturbed_output  # noqa: E402
 from tracebench.inspect._registry import TASKS  # noqa: E402
-from tracebench.inspect.config import MODES, generation_settings  # noqa: E402
+from tracebench.inspect.config import MODES, generation_settings, task_config  # noqa: E402
 from tracebench.inspect.scorer import cut_at_stop  # noqa: E402
 from tracebench.sources import source_names  # noqa: E402
 from tracebench.traces import render  # noqa: E402
@@ -38,6 +38,7 @@ def test_generation_settings_are_the_lm_eval_tasks() -> None:
     assert generation_settings("msmarco", "forced_gold").max_tokens == 256
     task = TASKS["synth_world"](size=4)
     assert (task.config.max_tokens, task.config.temperature, task.config.stop_seqs) == (256, 0.0, list(STOPS))
+    assert task.version == str(task_config("tracebench_synth_world")["metadata"]["version"])
 
 
 def test_cut_at_stop_drops_the_stop_string_and_what_follows() -> None:

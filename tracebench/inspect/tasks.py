@@ -98,5 +98,11 @@ def tracebench_task(
             "tracebench_profile": profile,
             "lm_eval_task": lm_eval_task_name(source, mode),
         },
-        version=1,
+        version=lm_eval_version(source, mode),
     )
+
+
+def lm_eval_version(source: str, mode: str) -> str:
+    """The lm-eval task's ``metadata.version`` (bumped when its scoring changes): the inspect task's version."""
+    version = (task_config(lm_eval_task_name(source, mode)).get("metadata") or {}).get("version")
+    return "0" if version is None else str(version)
