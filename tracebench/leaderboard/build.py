@@ -329,6 +329,13 @@ def _overall(
     return Entry(model=model, task=name, source=None, variant=variant, stats=stats, runs=runs)
 
 
+def strict_error(issues: Sequence[Issue]) -> LeaderboardError:
+    """The ``--strict`` failure: the first issue on the first line (file, field, reason), the others below."""
+    more = f" (and {len(issues) - 1} more below)" if len(issues) > 1 else ""
+    rest = "".join(f"\n  {i}" for i in issues[1:])
+    return LeaderboardError(f"invalid input (--strict): {issues[0]}{more}{rest}")
+
+
 def check_pins(pins: Mapping[str, str], runs: Sequence[TaskRun]) -> None:
     """Fail when a ``--pin MODEL@DATE_ID`` matches no run (a typo must not silently rank another run).
 
@@ -393,7 +400,7 @@ def build(
     check_pins(pins or {}, [*found.runs, *found.superseded])
     issues = list(found.issues)
     if strict and issues:
-        raise LeaderboardError("invalid input (--strict):\n" + "\n".join(f"  {i}" for i in issues))
+        raise strict_error(issues)
     cache = BuildCache(out_dir if out_dir is not None else ".", enabled=use_cache and out_dir is not None)
     entries: list[Entry] = []
     profiles: dict[str, dict[str, SampleProfile | None]] = {}
@@ -407,7 +414,7 @@ def build(
             drill[(run.model.id, run.name.task)] = samples
         issues.extend(entry_issues)
     if strict and issues:
-        raise LeaderboardError("invalid input (--strict):\n" + "\n".join(f"  {i}" for i in issues))
+        raise strict_error(issues)
     if not entries:
         raise LeaderboardError(
             "no usable tracebench run found in "
