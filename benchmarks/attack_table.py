@@ -305,6 +305,13 @@ def attacks(plain: list[str] | None) -> list[Attack]:
         ),
         Attack(
             "leaderboard",
+            "--out is the input RUN_DIR",
+            lambda d: ["leaderboard", str(_copy_runs(d)), "--out", str(d / "runs"), *FAST],
+            2,
+            lambda d, o: not (d / "runs" / "index.md").exists(),
+        ),
+        Attack(
+            "leaderboard",
             "--out below a file",
             lambda d: ["leaderboard", str(RUNS), "--out", str(_file("taken", b"mine")(d) / "lb"), *FAST],
             2,

@@ -196,12 +196,18 @@ def check_output_dir(path: str | os.PathLike[str], what: str = "--out") -> Path:
         ``path`` as a ``Path``.
 
     Raises:
-        OutputPathError: ``path`` is an existing file, sits below a file, or its location is not writable;
-            the message says what to do.
+        OutputPathError: ``path`` is an existing file, sits below a file, is the current folder (or holds
+            it), or its location is not writable; the message says what to do.
     """
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise OutputPathError(f"{what} {out}: is a file, not a folder; remove it or give a folder path")
+    real, here = out.resolve(), Path.cwd().resolve()
+    if real == here or real in here.parents:
+        raise OutputPathError(
+            f"{what} {out}: is the current folder or holds it (it would be replaced whole); "
+            "give a dedicated output folder such as ./out"
+        )
     _check_parent_chain(out, what)
     if out.is_dir():
         reason = _probe_writable(out)

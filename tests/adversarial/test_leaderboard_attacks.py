@@ -214,3 +214,26 @@ def test_without_matplotlib_tables_are_still_written(
     )
     assert all((out / n).is_file() for n in ("index.md", "leaderboard.csv", "leaderboard.json", "index.html"))
     assert not (out / "plots").exists()
+
+
+def test_out_is_the_current_folder(cli: Cli, runs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(runs)
+    before = tree_digest(runs)
+    result = cli("leaderboard", runs, "--out", ".", *FAST)
+    assert result.rc == 2
+    assert result.first_line == (
+        "tracebench leaderboard: error: --out .: is the current folder or holds it (it would be replaced whole); "
+        "give a dedicated output folder such as ./out"
+    )
+    assert tree_digest(runs) == before
+
+
+def test_out_holds_the_inputs(cli: Cli, runs: Path) -> None:
+    before = tree_digest(runs)
+    result = cli("leaderboard", runs / "tiny-student", "--out", runs, *FAST)
+    assert result.rc == 2
+    assert result.first_line == (
+        f"tracebench leaderboard: error: --out {runs}: holds the input {runs / 'tiny-student'}; "
+        "choose an output folder outside the runs"
+    )
+    assert tree_digest(runs) == before

@@ -71,6 +71,17 @@ def _pins(values: list[str]) -> dict[str, str]:
     return pins
 
 
+def _check_inputs_outside(out: Any, run_dirs: list[str]) -> None:
+    """Refuse an output folder that is, or holds, an input (the build replaces the output folder whole)."""
+    from pathlib import Path
+
+    real = Path(out).resolve()
+    for run_dir in run_dirs:
+        source = Path(run_dir).resolve()
+        if source == real or real in source.parents:
+            raise ValueError(f"--out {out}: holds the input {run_dir}; choose an output folder outside the runs")
+
+
 def _check_counts(args: argparse.Namespace) -> None:
     """Refuse counts that cannot be right before any work starts."""
     if args.bootstrap_iters < 1:
@@ -103,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         columns = columns_from_args(args, TERMINAL_COLUMNS)
         names = load_names(args.names) if args.names else None
         out = check_output_dir(args.out)
+        _check_inputs_outside(out, args.run_dirs)
         plots = not args.no_plots
         if plots and not plots_available():
             print(f"tracebench leaderboard: {PLOTS_EXTRA_NOTICE}", file=sys.stderr)
