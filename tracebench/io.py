@@ -414,6 +414,9 @@ def loads_strict(text: str | bytes, allow_nan: bool = False) -> Any:
 def json_error_reason(exc: BaseException) -> str:
     """A short reason for a JSON decoding failure (``not valid UTF-8 (byte 7)``, ``not valid JSON (...)``)."""
     if isinstance(exc, json.JSONDecodeError):
+        word = re.match(r"[+-]?(?:Infinity|NaN)", exc.doc[exc.pos : exc.pos + 9])
+        if word:
+            return f"not valid JSON (non-finite number {word.group()} at column {exc.colno})"
         cut = ", truncated?" if exc.pos >= len(exc.doc.rstrip()) else ""  # the text ends where it fails
         return f"not valid JSON{cut} ({exc.msg} at column {exc.colno})"
     if isinstance(exc, UnicodeDecodeError):

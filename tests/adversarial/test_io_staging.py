@@ -123,7 +123,7 @@ def test_iter_jsonl_missing_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b'{"a": +Infinity}', "r.json:1: not valid JSON"),
+        (b'{"a": +Infinity}', "r.json:1: not valid JSON (non-finite number +Infinity at column 7)"),
         (b'{"a": -Infinity}', "r.json: not valid JSON (non-finite number -Infinity"),
         (b"[" * 100_000, "r.json: not valid JSON (nested too deeply to read)"),
         (b'{"a": "\xc3"}', "r.json: not valid UTF-8"),

@@ -62,7 +62,7 @@ def test_bad_samples_line_is_skipped_and_named(cli: Cli, runs: Path, tmp_path: P
     ("content", "reason"),
     [
         (b'{"results": {"a": 1e999}}', "number 1e999 is out of range"),
-        (b'{"results": {"a": +Infinity}}', "not valid JSON"),
+        (b'{"results": {"a": +Infinity}}', "not valid JSON (non-finite number +Infinity at column 19)"),
         (b'{"results": {"a": -Infinity}}', "non-finite number -Infinity"),
         (b"[" * 100_000, "nested too deeply to read"),
         (b'{"results": "\xc3("}', "not valid UTF-8"),
