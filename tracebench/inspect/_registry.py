@@ -14,6 +14,7 @@ from inspect_ai import Task, task
 
 from tracebench.inspect import reference  # noqa: F401  (registers the tracebench/<name> reference models)
 from tracebench.inspect.config import MODES
+from tracebench.inspect.offline_tokens import seed_tiktoken_cache
 from tracebench.inspect.tasks import tracebench_task
 from tracebench.interventions.forced import DEFAULT_SEED
 from tracebench.sources import source_names
@@ -44,3 +45,7 @@ TASKS: dict[str, Callable[..., Task]] = {
 """The registered task factories, by unqualified name."""
 
 globals().update(TASKS)
+
+# inspect counts tokens with tiktoken's o200k_base (mockllm, context estimates); offline, tiktoken cannot
+# download it: seed its cache from the local quicktok-v1 wheel (verified; a no-op when already cached).
+seed_tiktoken_cache()
