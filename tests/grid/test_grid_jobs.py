@@ -185,7 +185,7 @@ def test_parse_minutes(text: str, minutes: int) -> None:
 
 @pytest.mark.parametrize("text", ["0", "ninety", "1:2", "-5"])
 def test_parse_minutes_rejects(text: str) -> None:
-    with pytest.raises(argparse.ArgumentTypeError, match="--time"):
+    with pytest.raises(argparse.ArgumentTypeError, match="minutes|positive"):
         parse_minutes(text)
 
 
@@ -245,6 +245,7 @@ def test_dry_run_prints_every_job_and_its_exact_command(
     text = capsys.readouterr().out
     assert status == 0
     assert not opts.out.exists()  # a dry run writes nothing
+
     jobs = plan(build_jobs(load_recipes(paths), replace(opts, python=sys.executable, eval_limit=5, eval_device="cuda")))
     for job in jobs:
         assert f"[todo] {job.id}" in text
@@ -283,3 +284,13 @@ def test_worker_failure_leaves_the_output_untouched(tmp_path: Path) -> None:
     assert not job.state_file.exists()
     assert json.loads(started_file(job).read_text())["key"] == "key1"
     assert [p.name for p in job.output.parent.iterdir() if "staging" in p.name] == []
+
+
+def test_out_that_is_a_file_is_a_named_error(
+    grid: tuple[list[Path], GridOptions], capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths, opts = grid
+    opts.out.write_text("not a folder")
+    assert cli_main(["grid", *map(str, paths), "--out", str(opts.out), "--dry-run"]) == 2
+    assert capsys.readouterr().err.startswith("tracebench grid: error: ")
+    assert opts.out.read_text() == "not a folder"

@@ -34,18 +34,24 @@ def parse_minutes(text: str) -> int:
         return int(text)
     found = _TIME.match(text)
     if not found:
-        raise argparse.ArgumentTypeError(f"--time: {text!r} is not minutes or [D-]HH:MM[:SS]")
+        raise argparse.ArgumentTypeError(f"{text!r} is not minutes or [D-]HH:MM[:SS]")
     days, hours, minutes, seconds = (int(g) if g else 0 for g in found.groups())
     total = days * 1440 + hours * 60 + minutes + (1 if seconds else 0)
     if total <= 0:
-        raise argparse.ArgumentTypeError(f"--time: {text!r} must be positive")
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
     return total
+
+
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
 
 
 def _key_value(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"--slurm-arg: {text!r} is not KEY=VALUE")
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
     return key.strip(), value.strip()
 
 
@@ -59,7 +65,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("recipes", nargs="+", metavar="RECIPE", help="training recipes (training/recipes/*.yaml or any)")
     p.add_argument("--out", default="runs/grid", help="grid folder (default runs/grid)")
     p.add_argument("--executor", choices=("local", "slurm"), default="local", help="where jobs run (default local)")
-    p.add_argument("--jobs", type=int, default=1, help="local: jobs at once (default 1: one after the other)")
+    p.add_argument("--jobs", type=_positive, default=1, help="local: jobs at once (default 1: one after the other)")
     p.add_argument("--partition", help="slurm: partition")
     p.add_argument("--gpus", type=int, default=None, help="GPUs per train/eval job (default: slurm 1, local 0)")
     p.add_argument("--time", type=parse_minutes, default=240, help="time limit per job: minutes or [D-]HH:MM[:SS]")
@@ -123,11 +129,13 @@ def run(args: argparse.Namespace) -> int:
     """Run ``tracebench grid``."""
     from tracebench.grid import GridError, prepare
     from tracebench.grid import run as run_grid
+    from tracebench.io import OutputPathError, check_output_dir
 
     opts, res = options(args)
     try:
+        check_output_dir(opts.out, "--out")
         recipes, jobs = prepare(args.recipes, opts)
-    except GridError as exc:
+    except (GridError, OutputPathError) as exc:
         print(f"tracebench grid: error: {exc}", file=sys.stderr)
         return 2
     if args.dry_run:
