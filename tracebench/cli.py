@@ -19,11 +19,13 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tracebench.commands.eval",
     "tracebench.commands.problems",
     "tracebench.commands.rescore",
+    "tracebench.commands.audit",
     "tracebench.commands.models",
     "tracebench.commands.train",
     "tracebench.commands.leaderboard",
     "tracebench.commands.demo",
     "tracebench.commands.interventions",
+    "tracebench.commands.grid",
 )
 
 
@@ -61,11 +63,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    from tracebench.commands._options import missing_extra, missing_extra_message
+
+    needs = missing_extra(args.command, args)
+    if needs is not None:  # fail at once, before any work, naming the extra to install
+        print(f"tracebench {args.command}: error: {needs}", file=sys.stderr)
+        return 2
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:  # an optional dependency: say which extra installs it
+        message = missing_extra_message(exc, args.command)
+        if message is None:
+            raise
+        print(f"tracebench {args.command}: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,7 +63,14 @@ def run(args: argparse.Namespace) -> int:
     from tracebench.harness.runner import main
 
     argv = lm_eval_argv(raw, str(task_dir())) if raw[:2] != ["run", "--help"] else raw
-    return main(argv)
+    from tracebench.io import InputFileError
+    from tracebench.sources import DataNotFoundError
+
+    try:
+        return main(argv)
+    except (DataNotFoundError, InputFileError) as exc:  # a task's data: named, not lm-eval's traceback
+        print(f"tracebench eval: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def register(subparsers: Any) -> None:

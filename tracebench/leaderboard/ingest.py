@@ -16,7 +16,6 @@ reason) and is skipped; callers decide whether issues are fatal (``--strict``).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracebench.io import InputFileError, read_json
 from tracebench.leaderboard.tasks import DIRECT_METRICS, TRACE_METRICS, TaskName, parse_task_name
 from tracebench.schemas import RecordError, validate
 
@@ -206,8 +206,8 @@ def find_results_files(run_dirs: Sequence[str | os.PathLike[str]]) -> tuple[list
 
 
 def _load_json(path: Path) -> Any:
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    """The decoded file; :class:`~tracebench.io.InputFileError` (naming it) on anything unreadable."""
+    return read_json(path, allow_nan=True)
 
 
 def _task_metrics(entry: Mapping[str, Any], name: TaskName) -> dict[str, float | None]:
@@ -235,10 +235,10 @@ def read_results_file(path: Path) -> tuple[list[TaskRun], list[Issue]]:
     date_id = match.group("date") if match else ""
     try:
         data = _load_json(path)
-    except json.JSONDecodeError as exc:
-        return [], [Issue(where, "<file>", f"not valid JSON, truncated? ({exc.msg} at line {exc.lineno}); skipped")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Issue(where, "<file>", f"cannot read ({exc}); skipped")]
+    except InputFileError as exc:  # unreadable, bad UTF-8, invalid/truncated JSON, too deep, non-finite numbers
+        line, _, reason = str(exc).removeprefix(where + ":").partition(": ")
+        reason = f"{reason} at line {line}" if line.strip().isdigit() else str(exc).removeprefix(where + ": ")
+        return [], [Issue(where, "<file>", f"{reason}; skipped")]
     try:
         validate(data, "lm_eval_results", where)
     except RecordError as exc:
@@ -321,21 +321,35 @@ def select_runs(
     return selected, superseded, issues
 
 
-def ingest(run_dirs: Sequence[str | os.PathLike[str]], pins: Mapping[str, str] | None = None) -> IngestResult:
+def ingest(
+    run_dirs: Sequence[str | os.PathLike[str]],
+    pins: Mapping[str, str] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> IngestResult:
     """Find, validate and select runs.
 
     Args:
-        run_dirs: lm-eval output folders (or model sub-folders, or results files).
-        pins: Optional ``model id -> date_id`` pins.
+        run_dirs: lm-eval output folders (or model sub-folders, or results files), ``tracebench rescore``
+            output folders (see :mod:`tracebench.leaderboard.rescore_runs`) and inspect ``.eval`` logs or
+            folders of them (see :mod:`tracebench.leaderboard.inspect_logs`).
+        pins: Optional ``display name -> date_id`` pins.
+        names: Optional ``key -> display name`` mapping (the ``--names`` file).
 
     Returns:
-        The :class:`IngestResult`.
+        The :class:`IngestResult` (every model keyed by its display name).
     """
-    files, issues = find_results_files(run_dirs)
-    candidates: list[TaskRun] = []
+    from tracebench.leaderboard.inspect_logs import ingest_inspect
+    from tracebench.leaderboard.rescore_runs import ingest_rescore, name_runs
+
+    run_dirs, inspect_runs, inspect_issues = ingest_inspect(run_dirs, names)
+    run_dirs, candidates, issues = ingest_rescore(run_dirs, names)
+    candidates.extend(inspect_runs)
+    issues.extend(inspect_issues)
+    files, lm_issues = find_results_files(run_dirs)
+    issues.extend(lm_issues)
     for path in files:
         runs, file_issues = read_results_file(path)
-        candidates.extend(runs)
+        candidates.extend(name_runs(runs, names))
         issues.extend(file_issues)
     selected, superseded, sel_issues = select_runs(candidates, pins)
     issues.extend(sel_issues)

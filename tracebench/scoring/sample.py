@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracebench.problem import Problem
-from tracebench.scoring.answers import score_answer
+from tracebench.scoring.answers import note_unreadable_answer, score_answer
 from tracebench.scoring.steps import PROFILES, Profile, fact_scores, step_correct
 from tracebench.scoring.study import has_study_rules, study_rules
 from tracebench.traces.answer import reject_context_copy
@@ -142,7 +142,7 @@ def score_sample(
         raise ValueError(f"unknown profile {profile!r}: expected one of {PROFILES}")
     if mode == "direct":
         # An answer that only copies context facts is no answer (note ``answer:context_copy``).
-        parsed = reject_context_copy(parse_direct(output), problem.context)
+        parsed = note_unreadable_answer(problem, reject_context_copy(parse_direct(output), problem.context))
         answer_metrics = _answer_metrics(problem, parsed.answer, output, profile)
         return ScoredSample(
             problem_id=problem.id,
@@ -154,7 +154,7 @@ def score_sample(
             metrics=dict(answer_metrics),
         )
 
-    parsed = reject_context_copy(parse(output), problem.context)
+    parsed = note_unreadable_answer(problem, reject_context_copy(parse(output), problem.context))
     answer_metrics = _answer_metrics(problem, parsed.answer, output, profile)
     answer_ok = answer_metrics["answer_acc"] == 1.0
     verdicts = tuple(

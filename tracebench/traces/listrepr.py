@@ -28,6 +28,7 @@ _PLAIN_LIST = re.compile(
     r"\[" + _SP + "(?:" + _PLAIN_ITEM + _SP + "(?:," + _SP + _PLAIN_ITEM + _SP + ")*(?:," + _SP + r")?)?\]"
 )
 _PLAIN_ITEMS = re.compile(_PLAIN_ITEM)
+_MAX_EVAL_CHARS = 100_000  # longer lists skip ``ast.literal_eval`` (a compile of hostile text) for the scanner
 
 
 def parse_list_repr(text: str) -> tuple[list[str], int] | None:
@@ -47,7 +48,7 @@ def parse_list_repr(text: str) -> tuple[list[str], int] | None:
     if plain is not None:
         return [item[1:-1] for item in _PLAIN_ITEMS.findall(plain.group())], plain.end()
     close = _matching_bracket(text, start)
-    if close is not None:
+    if close is not None and close - start < _MAX_EVAL_CHARS:
         try:
             value = ast.literal_eval(text[start : close + 1])
         except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
