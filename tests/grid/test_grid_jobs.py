@@ -294,3 +294,20 @@ def test_out_that_is_a_file_is_a_named_error(
     assert cli_main(["grid", *map(str, paths), "--out", str(opts.out), "--dry-run"]) == 2
     assert capsys.readouterr().err.startswith("tracebench grid: error: ")
     assert opts.out.read_text() == "not a folder"
+
+
+def test_a_stopped_training_is_requeued_to_resume(grid: tuple[list[Path], GridOptions]) -> None:
+    from tracebench.grid.worker import GridTask
+
+    paths, opts = grid
+    job = plan(build_jobs(load_recipes(paths), opts))[0]
+    job = replace(job, command=(*job.command[:-1], "--overwrite"))  # it started over other inputs' checkpoints
+    started_file(job).parent.mkdir(parents=True)
+    started_file(job).write_text(json.dumps({"key": job.key}))  # ... and was stopped after it started
+    (job.output.with_name(job.output.name + ".work") / "checkpoint-4").mkdir(parents=True)
+    delayed = GridTask().checkpoint(job)
+    (again,) = delayed.args
+    assert isinstance(delayed.function, GridTask)
+    assert again.command == (*job.command[:-1], "--resume") and again.key == job.key
+    board = plan(build_jobs(load_recipes(paths), opts))[-1]
+    assert GridTask().checkpoint(board).args == (board,)

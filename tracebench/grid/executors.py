@@ -112,11 +112,11 @@ class Outcome:
 
 def _submit(new_executor: Callable[[], Any], job: Job, params: dict[str, Any]) -> Any:
     """Submit one job through a fresh executor (submitit's parameters accumulate: one set per job)."""
-    from tracebench.grid.worker import run_job
+    from tracebench.grid.worker import GridTask
 
     executor = new_executor()
     executor.update_parameters(**params)
-    return executor.submit(run_job, job)
+    return executor.submit(GridTask(), job)
 
 
 def _error(handle: Any) -> str | None:

@@ -3,10 +3,14 @@
 :func:`run_job` records that the job started, runs its command with the output into the job's log, and, when
 the command succeeds, records the job's key (the job is finished). An evaluation writes into a staging folder
 beside its output, swapped in only when lm-eval succeeded (:func:`tracebench.io.staged_output_dir`).
+
+submitit runs :class:`GridTask`: when Slurm stops a job at its time limit or preempts it, submitit calls
+:meth:`GridTask.checkpoint` and requeues the job; a training job then continues from its last checkpoint.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -17,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tracebench.grid.jobs import STAGE, Job, started_file
+from tracebench.grid.jobs import STAGE, Job, started_file, train_flag
 from tracebench.io import write_json
 
 
@@ -86,3 +90,24 @@ def run_job(job: Job) -> dict[str, Any]:
     seconds = round(time.monotonic() - start, 1)
     _record(job.state_file, job, seconds=seconds)
     return {"job": job.id, "key": job.key, "seconds": seconds}
+
+
+def requeued(job: Job) -> Job:
+    """``job`` as it runs again after a time limit or preemption (training: ``--resume`` its own checkpoints)."""
+    if job.kind != "train":
+        return job
+    return dataclasses.replace(job, command=(*job.command[:-1], train_flag(job)))
+
+
+class GridTask:
+    """The callable submitit runs for each job (requeued by submitit on a time limit or preemption)."""
+
+    def __call__(self, job: Job) -> dict[str, Any]:
+        """Run the job (:func:`run_job`)."""
+        return run_job(job)
+
+    def checkpoint(self, job: Job) -> Any:
+        """What submitit resubmits when the job is stopped: the same job, training resuming."""
+        from submitit.helpers import DelayedSubmission
+
+        return DelayedSubmission(self, requeued(job))
