@@ -167,8 +167,8 @@ def test_quick_demo_end_to_end_and_cached(tmp_path: Path, monkeypatch: pytest.Mo
     validate_document(paths.leaderboard / "leaderboard.json")
     doc = json.loads((paths.leaderboard / "leaderboard.json").read_text(encoding="utf-8"))
     models = {m["id"] for m in doc["models"]}
-    assert "runs/demo-quick/students/synth_world-correct_trace" in models
-    assert "runs/demo-quick/models/tiny" in models
+    assert "tiny \u00b7 synth world \u00b7 correct trace" in models  # display names, never a folder path
+    assert "tiny \u00b7 untrained" in models
     # the verdict covers every regime and both prompts of the base model
     regimes = [r.label for r in first.results["synth_world"]]
     assert regimes == ["answer_only", "correct_trace", "incorrect_trace", "base (direct prompt)", "base (trace prompt)"]

@@ -7,13 +7,17 @@ Three profiles:
 * :func:`quick_profile` (``tracebench demo --quick``): the same pipeline with tiny random models, a few steps and a
   few problems: the CI's end-to-end test (about a minute).
 * :func:`real_profile` (``tracebench demo --real``): bAbI and CoTempQA from local files, knobs scaled to a time
-  budget by :func:`plan_budget`.
+  budget by :func:`plan_budget`; :func:`real_quick_profile` (``--real --quick``) the same on tiny random models.
+
+Also the display names of the demo's models (``SmolLM2-135M · bAbI · correct trace``) and the stratified
+selection of the real sources' subsets (:func:`stratified_indices`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +38,10 @@ class SourcePlan:
         base_eval_limit: Test problems for the untrained base model (it writes to the token cap: costly).
         generated: Whether the source is a generator whose ``size`` option sets the split sizes.
         trace_max_gen_toks: The trace students' generation cap on this source (default: the evaluation plan's).
+        select: How a real source's train and test subsets are chosen: ``"first"`` (the first problems of the
+            split) or ``"stratified"`` (:func:`stratified_indices`: every category present, in proportion).
+        student_train: Per-regime TrainConfig overrides for this source's students (e.g. the steps the
+            ``--real`` budget gives each; they win over :attr:`StudentPlan.train`).
     """
 
     source: str
@@ -43,6 +51,8 @@ class SourcePlan:
     base_eval_limit: int = 100
     generated: bool = True
     trace_max_gen_toks: int | None = None
+    select: str = "first"
+    student_train: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def trace_task(self) -> str:
@@ -53,6 +63,10 @@ class SourcePlan:
     def direct_task(self) -> str:
         """The answer-only lm-eval task."""
         return f"tracebench_{self.source}_direct"
+
+    def forced_task(self, intervention: str) -> str:
+        """The forced-trace lm-eval task of one intervention (``gold``, ``corrupt``, ``swapped``)."""
+        return f"tracebench_{self.source}_forced_{intervention}"
 
     def metadata(self) -> dict[str, Any]:
         """The lm-eval ``--metadata`` that makes the task build exactly the demo's problems."""
@@ -94,6 +108,9 @@ class EvalPlan:
         direct_max_gen_toks: Generation cap of the answer-only student.
         base_max_gen_toks: Generation cap of the untrained base model (both tasks).
         references: Reference models evaluated (trace and direct task).
+        interventions: Forced-trace tasks run for the correct-trace student (``gold``, ``corrupt``, ``swapped``;
+            none in the offline demo).
+        forced_max_gen_toks: Generation cap of the forced tasks (the model writes only the answer).
     """
 
     batch_size: int = 20
@@ -102,6 +119,8 @@ class EvalPlan:
     direct_max_gen_toks: int = 16
     base_max_gen_toks: int = 128
     references: tuple[str, ...] = REFERENCE_MODELS
+    interventions: tuple[str, ...] = ()
+    forced_max_gen_toks: int = 32
 
 
 @dataclass(frozen=True)
@@ -284,19 +303,268 @@ def plan_budget(
 # Generation caps of the trace students on the real sources: about twice the longest gold trace in SmolLM2
 # tokens (bAbI ~90; CoTempQA's fact lists are longer).
 REAL_TRACE_GEN: dict[str, int] = {"babi": 192, "cotempqa": 384}
+REAL_INTERVENTIONS: tuple[str, ...] = ("gold", "corrupt", "swapped")
 
 
 def real_profile(budget_minutes: float, sources: tuple[str, ...] = ("babi", "cotempqa")) -> DemoConfig:
     """The demo on the real datasets (local files), SmolLM2 students, sized to ``budget_minutes``.
 
-    The evaluation limits and training steps are set by :func:`plan_budget` once the problems are loaded
-    (see :func:`tracebench.demo.pipeline.apply_budget`).
+    Train and test subsets are stratified by category (:func:`stratified_indices`); the evaluation limits and
+    the training steps per source and regime are set by :func:`plan_real` from the problems' token counts (see
+    :func:`tracebench.commands.demo.real_costs`). The correct-trace students also run the forced-trace tasks.
     """
     plans = tuple(SourcePlan(name, {}, train_size=100_000, eval_limit=100, base_eval_limit=50, generated=False,
-                             trace_max_gen_toks=REAL_TRACE_GEN.get(name)) for name in sources)  # fmt: skip
+                             trace_max_gen_toks=REAL_TRACE_GEN.get(name), select="stratified")
+                  for name in sources)  # fmt: skip
     return DemoConfig(
         profile="real",
         sources=plans,
-        students=StudentPlan(base="smollm2", train={**SMOLLM2_TRAIN, "max_length": 1024}),
-        evaluation=EvalPlan(trace_max_gen_toks=256, base_max_gen_toks=256, direct_max_gen_toks=48),
+        # max length 1280: the longest CoTempQA example is ~1,230 SmolLM2 tokens (bAbI ~460)
+        students=StudentPlan(base="smollm2", train={**SMOLLM2_TRAIN, "max_length": 1280}),
+        evaluation=EvalPlan(
+            trace_max_gen_toks=256, base_max_gen_toks=128, direct_max_gen_toks=48, interventions=REAL_INTERVENTIONS
+        ),
     )
+
+
+# Cost model of ``--real`` (SmolLM2-135M-Instruct, LoRA on the top 10 layers, bf16, batch 4, 2 CPU cores):
+# * training: REAL_TRAIN_TOKENS_PER_S tokens of examples per second on an idle machine. Timed 1 Dec 2026 on
+#   bAbI correct-trace examples (~352 tokens, batch 4 = 1,408 tokens a step): 9.5 CPU seconds a step, 10.4 s wall
+#   at load average ~5; both cores busy: ~4.7 s a step, ~300 tokens/s (the full demo's shorter synthetic
+#   examples ran at 382 tokens/s);
+# * generation: GEN_S_PER_TOKEN_STEP seconds per generated token per batch of 20 prompts (the full demo), plus
+#   the prompts' prefill at PREFILL_S_PER_KTOKEN seconds per 1,000 prompt tokens (an estimate);
+# * LM_EVAL_OVERHEAD_S per lm-eval run (process start, model load, tasks built) and FIXED_S for the rest
+#   (problems, the study's rescoring, the base model, the leaderboard).
+REAL_TRAIN_TOKENS_PER_S = 300.0
+PREFILL_S_PER_KTOKEN = 0.7
+FIXED_S = 120.0
+REAL_EVAL_SHARE = 0.45
+"""At most this share of the budget goes to evaluation (bAbI's 376 problems are evaluated whatever it costs)."""
+MIN_EVAL_LIMIT = 40
+BASE_EVAL_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class SourceCost:
+    """What one real source costs, measured on its problems with the base model's tokenizer.
+
+    Attributes:
+        source: The source.
+        test_size: Problems in its test split.
+        categories: Categories in its test split.
+        example_tokens: ``regime -> mean tokens`` of a training example (prompt and target, chat template).
+        prompt_tokens: Mean tokens of a trace prompt.
+        trace_tokens: Tokens a trained trace student writes (95th percentile of the gold trace targets).
+        answer_tokens: Tokens of an answer (95th percentile of the answer-only targets).
+    """
+
+    source: str
+    test_size: int
+    categories: int
+    example_tokens: dict[str, float]
+    prompt_tokens: float
+    trace_tokens: float
+    answer_tokens: float
+
+
+@dataclass(frozen=True)
+class RealPlan:
+    """What :func:`plan_real` decided.
+
+    Attributes:
+        steps: ``source -> regime -> optimiser steps``.
+        eval_limit: ``source -> test problems`` evaluated per student.
+        base_eval_limit: ``source -> test problems`` for the untrained base model.
+        train_seconds: Training time planned (all students).
+        eval_seconds: Evaluation time planned (all lm-eval runs).
+        seconds: The budget.
+    """
+
+    steps: dict[str, dict[str, int]]
+    eval_limit: dict[str, int]
+    base_eval_limit: dict[str, int]
+    train_seconds: float
+    eval_seconds: float
+    seconds: float
+
+
+def eval_seconds(cost: SourceCost, n: int, base_n: int, evaluation: EvalPlan) -> float:
+    """Planned lm-eval time of one source: reference models, base model, three students, forced tasks.
+
+    Args:
+        cost: The source's costs.
+        n: Test problems per student (and reference model).
+        base_n: Test problems of the base model.
+        evaluation: The evaluation settings (batch size, caps, references, interventions).
+
+    Returns:
+        Seconds.
+    """
+    batches = math.ceil(n / evaluation.batch_size)
+    answer = cost.answer_tokens + 4  # "<answer>...</answer>", end of turn
+    generated = batches * (answer + 2 * (cost.trace_tokens + 4) + len(evaluation.interventions) * answer)
+    generated += 2 * math.ceil(base_n / evaluation.batch_size) * evaluation.base_max_gen_toks
+    prompts = n * cost.prompt_tokens * (3 + len(evaluation.interventions)) + 2 * base_n * cost.prompt_tokens
+    runs = len(evaluation.references) + 1 + 3 + int(bool(evaluation.interventions))
+    return runs * LM_EVAL_OVERHEAD_S + GEN_S_PER_TOKEN_STEP * generated + PREFILL_S_PER_KTOKEN * prompts / 1000.0
+
+
+def plan_real(
+    minutes: float,
+    costs: Sequence[SourceCost],
+    evaluation: EvalPlan,
+    regimes: Sequence[str] = DEMO_REGIMES,
+    batch: int = 4,
+) -> RealPlan:
+    """Split a wall-time budget of ``--real`` between evaluation and training.
+
+    Evaluation first: bAbI's whole test split (the study's 376 problems); every other source the largest
+    multiple of the lm-eval batch size (at least :data:`MIN_EVAL_LIMIT` and every category) that keeps all
+    evaluation within :data:`REAL_EVAL_SHARE` of the budget; the base model :data:`BASE_EVAL_LIMIT` problems.
+    Training gets the rest less :data:`FIXED_S`, an equal share of time per student, turned into optimiser
+    steps at :data:`REAL_TRAIN_TOKENS_PER_S` (a regime with shorter examples gets more steps), at least 5.
+
+    Args:
+        minutes: The whole budget.
+        costs: Each source's costs.
+        evaluation: The evaluation settings.
+        regimes: The regimes trained per source.
+        batch: Examples per optimiser step.
+
+    Returns:
+        The plan.
+    """
+    seconds = minutes * 60.0
+    limits: dict[str, int] = {}
+    base: dict[str, int] = {}
+    for c in costs:
+        limits[c.source] = c.test_size if c.source == "babi" else min(c.test_size, max(MIN_EVAL_LIMIT, c.categories))
+        base[c.source] = min(BASE_EVAL_LIMIT, limits[c.source])
+
+    def total() -> float:
+        return sum(eval_seconds(c, limits[c.source], base[c.source], evaluation) for c in costs)
+
+    for c in costs:
+        while c.source != "babi" and limits[c.source] < c.test_size:
+            before = limits[c.source]
+            limits[c.source] = min(c.test_size, before + evaluation.batch_size)
+            if total() > REAL_EVAL_SHARE * seconds:
+                limits[c.source] = before
+                break
+    spent = total()
+    train = max(0.0, seconds - FIXED_S - spent)
+    per_student = train / max(1, len(costs) * len(regimes))
+    steps = {
+        c.source: {
+            r: max(5, int(per_student * REAL_TRAIN_TOKENS_PER_S // (batch * c.example_tokens[r]))) for r in regimes
+        }
+        for c in costs
+    }
+    return RealPlan(steps, limits, base, train, spent, seconds)
+
+
+def apply_real_plan(config: DemoConfig, plan: RealPlan) -> DemoConfig:
+    """The ``--real`` config with the plan's evaluation sizes and per-source, per-regime steps."""
+    sources = tuple(
+        dataclasses.replace(
+            p,
+            eval_limit=plan.eval_limit.get(p.source, p.eval_limit),
+            base_eval_limit=plan.base_eval_limit.get(p.source, p.base_eval_limit),
+            student_train={r: {"max_steps": n} for r, n in plan.steps.get(p.source, {}).items()},
+        )
+        for p in config.sources
+    )
+    return dataclasses.replace(config, sources=sources)
+
+
+def real_quick_profile(sources: tuple[str, ...] = ("babi", "cotempqa")) -> DemoConfig:
+    """``--real --quick``: the real pipeline on the real files with tiny random students.
+
+    A few steps and a handful of stratified problems: the CI's end-to-end test of ``--real``.
+    """
+    quick = quick_profile()
+    plans = tuple(SourcePlan(name, {}, train_size=24, eval_limit=6, base_eval_limit=4, generated=False,
+                             trace_max_gen_toks=12, select="stratified") for name in sources)  # fmt: skip
+    # no reference models (the offline --quick covers them); max length 2048: the tiny students' byte-level
+    # tokenizer turns a CoTempQA example into up to ~2,100 tokens (512 would cut every completion away)
+    evaluation = dataclasses.replace(quick.evaluation, references=(), interventions=REAL_INTERVENTIONS,
+                                     forced_max_gen_toks=8)  # fmt: skip
+    train = {**quick.students.train, "max_steps": 3, "max_length": 2048}
+    return dataclasses.replace(quick, profile="real-quick", sources=plans, evaluation=evaluation,
+                               students=dataclasses.replace(quick.students, train=train))  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------- selection
+
+
+def stratified_indices(categories: Sequence[str], n: int) -> list[int]:
+    """A stratified subset of a split: ``n`` positions, every category present, shares in proportion.
+
+    Each category gets ``max(1, floor(n * share))`` places, the rest go to the largest remainders (ties: the
+    category seen first); within a category its first problems (in split order) are taken. ``n`` below the
+    number of categories is raised to it; ``n`` at or above the split size takes everything.
+
+    Args:
+        categories: The category of every problem of the split, in split order.
+        n: How many problems.
+
+    Returns:
+        The chosen positions, in split order.
+    """
+    total = len(categories)
+    groups: dict[str, list[int]] = {}
+    for i, c in enumerate(categories):
+        groups.setdefault(c, []).append(i)
+    if n >= total:
+        return list(range(total))
+    n = max(n, len(groups))
+    exact = {c: n * len(idx) / total for c, idx in groups.items()}
+    quota = {c: min(len(groups[c]), max(1, math.floor(v))) for c, v in exact.items()}
+    order = sorted(groups, key=lambda c: (-(exact[c] - math.floor(exact[c])), list(groups).index(c)))
+    while sum(quota.values()) < n:
+        grew = False
+        for c in order:
+            if sum(quota.values()) < n and quota[c] < len(groups[c]):
+                quota[c] += 1
+                grew = True
+        if not grew:
+            break
+    while sum(quota.values()) > n:  # more categories than places at floor 1: take from the largest
+        biggest = max(quota, key=lambda c: (quota[c], -list(groups).index(c)))
+        quota[biggest] -= 1
+    return sorted(i for c, idx in groups.items() for i in idx[: quota[c]])
+
+
+# ------------------------------------------------------------------------------------------- display names
+
+SOURCE_NAMES: dict[str, str] = {"babi": "bAbI", "cotempqa": "CoTempQA", "msmarco": "MS MARCO",
+                                "synth_world": "synth world", "synth_timeline": "synth timeline"}  # fmt: skip
+REGIME_NAMES: dict[str, str] = {"answer_only": "answer only", "correct_trace": "correct trace",
+                                "incorrect_trace": "incorrect trace", "base": "untrained"}  # fmt: skip
+BASE_NAMES: dict[str, str] = {"smollm2": "SmolLM2-135M"}
+
+
+def source_name(source: str) -> str:
+    """A source's display name (``bAbI``)."""
+    return SOURCE_NAMES.get(source, source)
+
+
+def regime_name(regime: str) -> str:
+    """A regime's display name (``correct trace``)."""
+    return REGIME_NAMES.get(regime, regime.replace("_", " "))
+
+
+def base_name(base: str) -> str:
+    """A base model's display name (``SmolLM2-135M``; a tiny kind as given)."""
+    return BASE_NAMES.get(base, base)
+
+
+def student_name(base: str, source: str, regime: str) -> str:
+    """A demo student's display name: ``SmolLM2-135M · bAbI · correct trace``."""
+    return f"{base_name(base)} \u00b7 {source_name(source)} \u00b7 {regime_name(regime)}"
+
+
+def untrained_name(base: str) -> str:
+    """The untrained base model's display name: ``SmolLM2-135M · untrained``."""
+    return f"{base_name(base)} \u00b7 {regime_name('base')}"
