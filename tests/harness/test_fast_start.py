@@ -115,3 +115,27 @@ def test_tracebench_eval_writes_what_plain_lm_eval_writes(tmp_path: Path) -> Non
     assert fast[1] == plain[1]
     assert fast[0] == plain[0]
     assert fast[0]["results"]["tracebench_synth_world"]["tb_record,none"] == 6
+
+
+def test_progress_text(tmp_path: Path) -> None:
+    log = tmp_path / "lm_eval.log"
+    assert runner.progress_text(log) == "running lm_eval"
+    log.write_text("INFO loading\n")
+    assert runner.progress_text(log) == "loading model and tasks"
+    log.write_text("Running generate_until requests:  40%|####      | 4/10 [00:01<00:02]\r"
+                   "Running generate_until requests:  70%|#######   | 7/10 [00:02<00:01]")  # fmt: skip
+    assert runner.progress_text(log) == "generating 7/10 requests"
+
+
+@pytest.mark.e2e
+def test_run_eval_through_the_fast_start(tmp_path: Path) -> None:
+    seen: list[str] = []
+    run = runner.run_eval("tracebench-gold", ["tracebench_synth_world"], tmp_path / "gold", limit=3,
+                          extra=["--metadata", '{"size": 12}'], progress=lambda text, s: seen.append(text))  # fmt: skip
+    assert run.returncode == 0, run.log.read_text()[-3000:]
+    assert run.log.read_text().splitlines()[0].startswith(f"$ {sys.executable} -m tracebench.harness --model")
+    assert run.results["tracebench_synth_world"]["answer_acc"] == 1.0
+    assert run.results["tracebench_synth_world"]["tb_record"] == 3
+    assert run.results["tracebench_synth_world"]["phi"] is None  # nan: every trace right, an empty margin
+    failed = runner.run_eval("tracebench-gold", ["tracebench_no_such_task"], tmp_path / "bad", limit=3)
+    assert failed.returncode != 0 and failed.results == {}
