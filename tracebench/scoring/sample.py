@@ -15,8 +15,8 @@ from tracebench.scoring.steps import PROFILES, Profile, fact_scores, step_correc
 from tracebench.scoring.study import has_study_rules, study_rules
 from tracebench.traces.answer import reject_context_copy
 from tracebench.traces.base import ParsedTrace
-from tracebench.traces.paper import parse, parse_direct
 from tracebench.traces.prompt import PromptMode
+from tracebench.traces.style import TraceStyle, get_style
 
 QUADRANTS = ("both_correct", "trace_only", "answer_only", "neither")
 """Quadrant names: (trace right, answer right), (right, wrong), (wrong, right), (wrong, wrong)."""
@@ -122,7 +122,11 @@ def _answer_metrics(
 
 
 def score_sample(
-    problem: Problem, output: str | None, profile: Profile = "strict", mode: PromptMode = "trace"
+    problem: Problem,
+    output: str | None,
+    profile: Profile = "strict",
+    mode: PromptMode = "trace",
+    style: str | TraceStyle | None = None,
 ) -> ScoredSample:
     """Parse and score one model output against ``problem``'s own gold.
 
@@ -134,15 +138,17 @@ def score_sample(
             ``"paper"`` the answer verdict is the study's own (extraction and metric) when the source has
             study rules.
         mode: ``"trace"`` (trace-prompted) or ``"direct"`` (answer only: only answer metrics).
+        style: The trace style the output is read in (name or object; default ``paper``).
 
     Returns:
         The :class:`ScoredSample`.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: expected one of {PROFILES}")
+    reader = get_style(style)
     if mode == "direct":
         # An answer that only copies context facts is no answer (note ``answer:context_copy``).
-        parsed = note_unreadable_answer(problem, reject_context_copy(parse_direct(output), problem.context))
+        parsed = note_unreadable_answer(problem, reject_context_copy(reader.parse_direct(output), problem.context))
         answer_metrics = _answer_metrics(problem, parsed.answer, output, profile)
         return ScoredSample(
             problem_id=problem.id,
@@ -154,7 +160,7 @@ def score_sample(
             metrics=dict(answer_metrics),
         )
 
-    parsed = note_unreadable_answer(problem, reject_context_copy(parse(output), problem.context))
+    parsed = note_unreadable_answer(problem, reject_context_copy(reader.parse(output), problem.context))
     answer_metrics = _answer_metrics(problem, parsed.answer, output, profile)
     answer_ok = answer_metrics["answer_acc"] == 1.0
     verdicts = tuple(
@@ -185,8 +191,7 @@ def score_sample(
     metrics["trace_acc"] = float(trace_strict)
     metrics["trace_acc_paper"] = float(trace_paper)
     needed = {s.kind for s in problem.steps}
-    found = {k for k, v in (("classification", parsed.label), ("retrieval", parsed.facts)) if v is not None}
-    metrics["parse_rate"] = float(needed <= found)
+    metrics["parse_rate"] = float(needed <= parsed.found_kinds())
     q = quadrant(trace_ok, answer_ok)
     for name in QUADRANTS:
         metrics[name] = float(name == q)

@@ -31,6 +31,21 @@ class ParsedTrace:
     status: ParseStatus = "empty"
     notes: tuple[str, ...] = field(default=())
 
+    def step(self, kind: str) -> object | None:
+        """The recovered value of a step kind: ``label`` for ``classification``, ``facts`` for ``retrieval``.
+
+        ``label`` and ``facts`` are the per-kind views every style fills; a kind no style writes is ``None``.
+        """
+        if kind == "classification":
+            return self.label
+        if kind == "retrieval":
+            return self.facts
+        return None
+
+    def found_kinds(self) -> frozenset[str]:
+        """The step kinds the parser recovered (for ``parse_rate``)."""
+        return frozenset(k for k in ("classification", "retrieval") if self.step(k) is not None)
+
     def to_dict(self) -> dict[str, object]:
         """Return a JSON-serialisable form."""
         return {

@@ -25,9 +25,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tracebench.problem import Problem, Step
+from tracebench.registry import Registry
 from tracebench.traces.answer import Answer, extract_answer, with_rule
 from tracebench.traces.base import ParsedTrace, ParseStatus
 from tracebench.traces.listrepr import parse_list_repr
+from tracebench.traces.phrasings import register_phrasing_registry
+from tracebench.traces.style import register_style
 
 
 @dataclass(frozen=True)
@@ -43,35 +46,39 @@ class Phrasing:
     retrieval: str
 
 
-PHRASINGS: dict[str, Phrasing] = {
-    "default": Phrasing(
-        classification=(
-            "The category of the question represents what is being asked in that question. "
-            "The category of the question asked is: {label}."
-        ),
-        retrieval="I need to use the following text to answer the question: {facts}",
+DEFAULT_PHRASING = Phrasing(
+    classification=(
+        "The category of the question represents what is being asked in that question. "
+        "The category of the question asked is: {label}."
     ),
-    "cotempqa": Phrasing(
-        classification="The temporal relation between the event in question and the event in context is: {label}.",
-        retrieval="I need to use the following facts to answer the question: {facts}",
-    ),
-}
+    retrieval="I need to use the following text to answer the question: {facts}",
+)
+"""The study's bAbI sentences: the phrasing of every source that declares none of its own."""
+
+
+def _phrasings_changed() -> None:
+    _anchor_patterns.cache_clear()
+    _strip_pattern.cache_clear()
+
+
+PHRASINGS: Registry[Phrasing] = register_phrasing_registry(
+    "paper", Registry("phrasing", on_change=_phrasings_changed, entries={"default": DEFAULT_PHRASING})
+)
+"""Phrasings by name: ``default`` here; a source's own (``SourceSpec.phrasings["paper"]``) under its name."""
 
 
 def register_phrasing(name: str, phrasing: Phrasing) -> None:
-    """Register a phrasing (sources call this for their own sentences); the parser learns it too."""
-    PHRASINGS[name] = phrasing
-    _anchor_patterns.cache_clear()
-    _strip_pattern.cache_clear()
+    """Register a phrasing (sources declare theirs on their ``SourceSpec``); the parser learns it too."""
+    PHRASINGS.register(name, phrasing)
 
 
 def phrasing_for(problem: Problem) -> Phrasing:
     """Return the phrasing a problem asks for (``meta["phrasing"]``, default ``"default"``)."""
     name = str(problem.meta.get("phrasing", "default"))
-    try:
-        return PHRASINGS[name]
-    except KeyError:
-        raise KeyError(f"problem {problem.id}: unknown phrasing {name!r}; known: {sorted(PHRASINGS)}") from None
+    found = PHRASINGS.find(name)
+    if found is None:
+        raise KeyError(f"problem {problem.id}: unknown phrasing {name!r}; known: {PHRASINGS.names()}")
+    return found
 
 
 def render_step(step: Step, phrasing: Phrasing, facts: Sequence[str] | None = None, label: str | None = None) -> str:
@@ -345,3 +352,67 @@ def parse_direct(text: str | None) -> ParsedTrace:
     answer = _answer_of(text)
     parsed = ParsedTrace(label=None, facts=None, answer=None, status="answer_only" if answer.text else "empty")
     return with_rule(parsed, answer)
+
+
+def forced_prefix(problem: Problem, steps: Sequence[Step]) -> str:
+    """The assistant text up to the answer: ``<think>{steps in the problem's phrasing}</think> <answer>``."""
+    return f"<think>{render_trace_text(problem, steps)}</think> <answer>"
+
+
+def instruction(problem: Problem) -> str:
+    """The sentence that asks for a ``paper``-style trace, in the problem's own phrasing."""
+    phrasing = phrasing_for(problem)
+    parts: list[str] = []
+    for step in problem.steps:
+        if step.kind == "classification":
+            options = ", ".join(step.labels)
+            parts.append(
+                '"' + phrasing.classification.format(label="<category>") + f'" (the category is one of: {options})'
+            )
+        elif step.kind == "retrieval":
+            parts.append(
+                '"' + phrasing.retrieval.format(facts="[<the context sentences needed, as a Python list>]") + '"'
+            )
+    steps = " then ".join(parts)
+    return (
+        f"Before answering, write your reasoning inside <think></think>: {steps}. "
+        "Then write only the answer inside <answer></answer>.\n"
+    )
+
+
+class PaperStyle:
+    """The ``paper`` trace style as a :class:`~tracebench.traces.style.TraceStyle` (this module's functions)."""
+
+    name = "paper"
+
+    def render_trace(self, problem: Problem, steps: Sequence[Step] | None = None) -> str:
+        """The trace sentences (see :func:`render_trace_text`)."""
+        return render_trace_text(problem, steps)
+
+    def render(self, problem: Problem, steps: Sequence[Step] | None = None, answer: str | None = None) -> str:
+        """Trace then answer (see :func:`render`)."""
+        return render(problem, steps, answer)
+
+    def forced_prefix(self, problem: Problem, steps: Sequence[Step]) -> str:
+        """The text up to the answer (see :func:`forced_prefix`)."""
+        return forced_prefix(problem, steps)
+
+    def render_answer(self, answer: str) -> str:
+        """``<answer>...</answer>``."""
+        return render_answer(answer)
+
+    def parse(self, text: str | None) -> ParsedTrace:
+        """See :func:`parse`."""
+        return parse(text)
+
+    def parse_direct(self, text: str | None) -> ParsedTrace:
+        """See :func:`parse_direct`."""
+        return parse_direct(text)
+
+    def instruction(self, problem: Problem) -> str:
+        """See :func:`instruction`."""
+        return instruction(problem)
+
+
+STYLE = register_style(PaperStyle())
+"""The registered ``paper`` style."""
