@@ -16,14 +16,16 @@ fall back to its hub copy.
 
 from __future__ import annotations
 
-import importlib
 import os
+import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracebench.problem import Problem
+from tracebench.problem import Problem, Step
+from tracebench.registry import Registry
+from tracebench.traces.phrasings import add_phrasing_loader, register_style_phrasing
 
 DATA_DIR_ENV = "TRACEBENCH_DATA_DIR"
 _OFFLINE_VALUES = frozenset({"1", "true", "yes", "on"})
@@ -47,9 +49,61 @@ class DataPathError(DataNotFoundError):
     """
 
 
+WrongFacts = Callable[[Problem, Step, random.Random], "tuple[str, ...] | None"]
+"""``wrong_facts(problem, retrieval_step, rng) -> facts``: context sentences that make the step verifiably
+wrong (``None`` when the problem has none)."""
+
+WrongLabel = Callable[[Problem, Step, random.Random], "str | None"]
+"""``wrong_label(problem, classification_step, rng) -> label``: a label that makes the step verifiably wrong
+(``None`` when the closed label set has no other)."""
+
+ImpliedAnswer = Callable[[Problem, Sequence[Step]], "tuple[str, ...] | None"]
+"""``implied_answer(problem, forced_steps) -> answers``: the answers the forced steps state (``None``: they
+imply none)."""
+
+AnswerScorer = Callable[[Problem, "str | None"], dict[str, float]]
+"""``scorer(problem, prediction) -> metrics``: always ``answer_acc`` (1.0 or 0.0); ``prediction`` ``None`` when
+no answer was found."""
+
+
+@dataclass(frozen=True)
+class GenBudgets:
+    """Generation budgets (``max_gen_toks``) of a source's lm-eval tasks.
+
+    Attributes:
+        trace: Trace tasks (``tracebench_<source>``).
+        direct: Direct (answer-only) tasks.
+        forced: Forced-trace intervention tasks (the answer after a given trace).
+    """
+
+    trace: int = 256
+    direct: int = 64
+    forced: int = 64
+
+
+@dataclass(frozen=True)
+class DataLocation:
+    """Where a source's data is looked for (see :func:`locate_data`; generated sources have none).
+
+    Attributes:
+        env_var: The source's own environment variable (``TRACEBENCH_BABI_PATH``).
+        candidates: File or folder names looked for inside each root (the archive, the extracted folder).
+        hub_id: The Hugging Face hub dataset used when nothing local was given (empty: none).
+        what: Words for messages (``"the bAbI archive"``).
+    """
+
+    env_var: str = ""
+    candidates: tuple[str, ...] = ()
+    hub_id: str = ""
+    what: str = "data"
+
+
 @dataclass(frozen=True)
 class SourceSpec:
-    """A registered source.
+    """A registered source: everything source-specific the flow needs, declared in the source's own module.
+
+    Consumers look a problem's spec up with ``get_source(problem.source)`` and call its hooks; a hook left
+    ``None`` means "use the generic rule" (the caller's default).
 
     Attributes:
         name: Source name (``"babi"``, ``"synth_world"``, ...).
@@ -61,6 +115,23 @@ class SourceSpec:
         categories: Keys of ``problem.meta["category"]`` for per-category breakdowns.
         option_types: Options taken through ``**options`` (generator knobs): ``name -> type`` (``int``,
             ``float``, ``bool``, ``str``); the named parameters of ``load``/``iter_all`` are known anyway.
+        phrasings: The source's trace sentences per trace style: ``style name -> phrasing`` (for ``paper``: a
+            :class:`tracebench.traces.paper.Phrasing`). :func:`register_source` registers each under the
+            source's name in that style's phrasing registry; problems select it with
+            ``meta["phrasing"] = <source name>``. Empty: the style's default phrasing.
+        answer_scorers: The source's own answer metrics: ``scorer name -> scorer`` (:data:`AnswerScorer`),
+            selected per problem by ``meta["answer_scorer"]``; the scoring layer registers them on first use.
+        study_rules: Name of the study's rules (``paper``/``released`` profiles) for this source in
+            :mod:`tracebench.scoring.study` (empty: none; those profiles fall back to the generic rules).
+        wrong_facts: :data:`WrongFacts` hook: ``wrong_facts(problem, step, rng) -> tuple[str, ...] | None``,
+            how a retrieval step is made wrong (training regimes, reference models, interventions);
+            ``None``: the generic rule in :mod:`tracebench.traces` (non-gold context sentences).
+        wrong_label: :data:`WrongLabel` hook: ``wrong_label(problem, step, rng) -> str | None``, how a
+            classification step is made wrong; ``None``: the generic rule (another label of the closed set).
+        implied_answer: :data:`ImpliedAnswer` hook: ``implied_answer(problem, forced_steps) ->
+            tuple[str, ...] | None``, the answer a (corrupt) forced trace states; ``None``: undefined.
+        budgets: Generation budgets of its lm-eval tasks (:class:`GenBudgets`).
+        data: Where its local data is looked for (:class:`DataLocation`); ``None`` for generated sources.
     """
 
     name: str
@@ -71,9 +142,15 @@ class SourceSpec:
     env_var: str = ""
     categories: tuple[str, ...] = field(default=())
     option_types: Mapping[str, type] = field(default_factory=dict)
+    phrasings: Mapping[str, Any] = field(default_factory=dict)
+    answer_scorers: Mapping[str, AnswerScorer] = field(default_factory=dict)
+    study_rules: str = ""
+    wrong_facts: WrongFacts | None = None
+    wrong_label: WrongLabel | None = None
+    implied_answer: ImpliedAnswer | None = None
+    budgets: GenBudgets = field(default_factory=GenBudgets)
+    data: DataLocation | None = None
 
-
-_REGISTRY: dict[str, SourceSpec] = {}
 
 # Sources are imported lazily (first use), so ``import tracebench`` stays cheap.
 _MODULES: dict[str, str] = {
@@ -84,16 +161,29 @@ _MODULES: dict[str, str] = {
     "synth_timeline": "tracebench.sources.synth.timeline",
 }
 
+SOURCES: Registry[SourceSpec] = Registry("source", lazy=_MODULES)
+"""Every source, by name (built-in ones imported on first use)."""
+
+_REGISTRY = SOURCES  # the former name
+
 
 def register_source(spec: SourceSpec) -> SourceSpec:
-    """Register (or replace) a source."""
-    _REGISTRY[spec.name] = spec
-    return spec
+    """Register (or replace) a source, and its phrasings in the trace styles' phrasing registries.
+
+    Args:
+        spec: The source.
+
+    Returns:
+        ``spec`` (so a module can write ``SPEC = register_source(SourceSpec(...))``).
+    """
+    for style, phrasing in spec.phrasings.items():
+        register_style_phrasing(style, spec.name, phrasing)
+    return SOURCES.register(spec.name, spec)
 
 
 def source_names() -> list[str]:
     """Names of every known source (registered or importable)."""
-    return sorted(set(_MODULES) | set(_REGISTRY))
+    return SOURCES.names()
 
 
 def get_source(name: str) -> SourceSpec:
@@ -102,16 +192,20 @@ def get_source(name: str) -> SourceSpec:
     Raises:
         KeyError: Unknown source; the message lists the known ones.
     """
-    if name not in _REGISTRY and name in _MODULES:
-        try:
-            importlib.import_module(_MODULES[name])
-        except ModuleNotFoundError as exc:
-            if exc.name != _MODULES[name]:
-                raise
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown source {name!r}; known sources: {', '.join(source_names())}") from None
+    return SOURCES.get(name)
+
+
+def load_all_sources() -> list[SourceSpec]:
+    """Every source, each module imported (registering its phrasings, scorers and hooks)."""
+    return [spec for _, spec in SOURCES.items()]
+
+
+def _load_source_phrasings() -> None:
+    load_all_sources()
+
+
+# The parser accepts every registered phrasing: listing a style's phrasings imports every source first.
+add_phrasing_loader(_load_source_phrasings)
 
 
 def known_options(spec: SourceSpec) -> dict[str, str]:

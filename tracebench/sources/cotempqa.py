@@ -109,6 +109,7 @@ from tracebench.sources.base import (
     locate_data,
     register_source,
 )
+from tracebench.traces.paper import Phrasing
 
 SOURCE = "cotempqa"
 ENV_VAR = "TRACEBENCH_COTEMPQA_PATH"
@@ -473,6 +474,13 @@ def iter_all(
     )
 
 
+PHRASING = Phrasing(
+    classification="The temporal relation between the event in question and the event in context is: {label}.",
+    retrieval="I need to use the following facts to answer the question: {facts}",
+)
+"""The study's CoTempQA sentences (``paper`` style, phrasing ``cotempqa``; synth_timeline uses them too)."""
+
+
 SPEC = register_source(
     SourceSpec(
         name=SOURCE,
@@ -482,5 +490,6 @@ SPEC = register_source(
         description="CoTempQA (Su et al. 2024), label = co-temporal relation, facts = the facts stating an answer",
         env_var=ENV_VAR,
         categories=LABELS,
+        phrasings={"paper": PHRASING},
     )
 )
