@@ -10,16 +10,16 @@ reference models, the lm-eval tasks (``--metadata '{"trace_style": "json"}'``) a
 
 Built-in styles: ``paper`` (:mod:`tracebench.traces.paper`) and ``json``
 (:mod:`tracebench.traces.json_style`). Adding a style: one module that defines a class satisfying
-:class:`TraceStyle` and calls :func:`register_style` (import it, or list it in :data:`_MODULES`).
+:class:`TraceStyle` and calls :func:`register_style` (import it, or add it to :data:`STYLES` as a lazy module).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from tracebench.problem import Problem, Step
+from tracebench.registry import Registry
 from tracebench.traces.base import ParsedTrace
 
 DEFAULT_STYLE = "paper"
@@ -65,22 +65,20 @@ class TraceStyle(Protocol):
         ...
 
 
-_STYLES: dict[str, TraceStyle] = {}
-_MODULES: dict[str, str] = {
-    "paper": "tracebench.traces.paper",
-    "json": "tracebench.traces.json_style",
-}
+STYLES: Registry[TraceStyle] = Registry(
+    "trace style", lazy={"paper": "tracebench.traces.paper", "json": "tracebench.traces.json_style"}
+)
+"""Every trace style, by name (built-in ones imported on first use)."""
 
 
 def register_style(style: TraceStyle) -> TraceStyle:
     """Register (or replace) a trace style under its ``name``; returns it."""
-    _STYLES[style.name] = style
-    return style
+    return STYLES.register(style.name, style)
 
 
 def style_names() -> list[str]:
     """Names of every known trace style (registered or importable)."""
-    return sorted(set(_STYLES) | set(_MODULES))
+    return STYLES.names()
 
 
 def get_style(name: str | TraceStyle | None = None) -> TraceStyle:
@@ -93,14 +91,7 @@ def get_style(name: str | TraceStyle | None = None) -> TraceStyle:
         name = DEFAULT_STYLE
     elif not isinstance(name, str):
         return name
-    style = _STYLES.get(name)
-    if style is not None:
-        return style
-    if name in _MODULES:
-        importlib.import_module(_MODULES[name])
-        if name in _STYLES:
-            return _STYLES[name]
-    raise KeyError(f"unknown trace style {name!r}; known styles: {', '.join(style_names())}")
+    return STYLES.get(name)
 
 
 def check_style(name: str | None, where: str = "trace_style") -> str:
