@@ -1,55 +1,5 @@
-"""Text normalisation used by the answer and step scorers."""
+"""Text normalisation used by the answer and step scorers (defined in :mod:`tracebench.normalize`)."""
 
-from __future__ import annotations
+from tracebench.normalize import normalize_answer, normalize_fact, normalize_label
 
-import re
-import string
-from functools import lru_cache
-
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = str.maketrans("", "", string.punctuation)
-_WS = re.compile(r"\s+")
-
-
-def normalize_answer(text: str) -> str:
-    """SQuAD-style answer normalisation: lower case, punctuation, articles and extra white space removed.
-
-    Args:
-        text: Raw answer text.
-
-    Returns:
-        The normalised text (``"The  Kitchen."`` -> ``"kitchen"``).
-    """
-    text = text.lower().translate(_PUNCT)
-    text = _ARTICLES.sub(" ", text)
-    return _WS.sub(" ", text).strip()
-
-
-@lru_cache(maxsize=1 << 16)
-def normalize_fact(text: str) -> str:
-    """Normalise a context sentence for exact fact comparison.
-
-    Case and white space are folded and one trailing full stop is dropped; every other character must
-    match, so a paraphrase is not the fact. Cached: a problem's gold facts are normalised several times
-    per sample (each profile's verdict and the overlap scores).
-
-    Args:
-        text: A sentence as written by the model or the dataset.
-
-    Returns:
-        The normalised sentence (``" Mary went  to the Kitchen. "`` -> ``"mary went to the kitchen"``).
-    """
-    text = _WS.sub(" ", text.casefold()).strip()
-    if text.endswith("."):
-        text = text[:-1].rstrip()
-    return text
-
-
-def normalize_label(text: str) -> str:
-    """Normalise a classification label.
-
-    Case and white space are folded; surrounding quotes and punctuation (``.``, ``,``, ``:``) dropped.
-    ``"Single-Supporting-Fact."`` -> ``"single-supporting-fact"``.
-    """
-    text = _WS.sub(" ", text.casefold()).strip()
-    return text.strip(" .,:;'\"`*")
+__all__ = ["normalize_answer", "normalize_fact", "normalize_label"]
