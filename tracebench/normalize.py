@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Sequence
 from functools import lru_cache
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -57,3 +58,19 @@ def normalize_label(text: str) -> str:
     """
     text = _WS.sub(" ", text.casefold()).strip()
     return text.strip(" .,:;'\"`*")
+
+
+def exact_match(prediction: str | None, answers: Sequence[str]) -> float:
+    """Normalised exact match against any accepted answer.
+
+    Args:
+        prediction: The predicted answer (``None`` scores 0).
+        answers: Accepted answers.
+
+    Returns:
+        1.0 if ``normalize_answer(prediction)`` equals that of any answer, else 0.0.
+    """
+    if prediction is None:
+        return 0.0
+    pred = normalize_answer(prediction)
+    return 1.0 if any(pred == normalize_answer(a) for a in answers) else 0.0

@@ -114,8 +114,9 @@ class Registry(Generic[T]):
 
     def find(self, name: str) -> T | None:
         """The entry ``name`` (lazy module and loaders tried), or ``None``."""
-        if name in self._entries:
-            return self._entries[name]
+        entry = self._entries.get(name)
+        if entry is not None:
+            return entry
         if name in self._lazy:
             self._import(self._lazy[name])
             if name in self._entries:

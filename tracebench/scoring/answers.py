@@ -5,8 +5,9 @@ Each takes the Problem and the predicted answer text and returns named metrics, 
 
 Scorers are chosen per problem: ``problem.meta["answer_scorer"]`` if set, else by
 ``problem.answer_format`` (``text`` -> :func:`exact_match`, ``set`` -> :func:`set_match`,
-``sequence`` -> :func:`sequence_match`). Sources with their own official metric register one with
-:func:`register_answer_scorer`.
+``sequence`` -> :func:`sequence_match`). Sources with their own official metric declare it on their
+``SourceSpec`` (``answer_scorers``); :data:`ANSWER_SCORERS` registers every source's scorers on the first
+miss. :func:`register_answer_scorer` registers one directly.
 
 Scoring never raises on model text: a list repr over :data:`MAX_LIST_REPR_CHARS` characters or
 :data:`MAX_LIST_REPR_DEPTH` levels of brackets, or one Python cannot hold (``[{[]: 1}]``), is unreadable;
@@ -17,51 +18,55 @@ an unreadable answer (or any scorer failure on the text) scores as wrong, with a
 from __future__ import annotations
 
 import ast
-import importlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
+from tracebench.normalize import exact_match, normalize_answer
 from tracebench.problem import Problem
-from tracebench.scoring.normalize import normalize_answer
+from tracebench.registry import Registry
+from tracebench.sources.base import AnswerScorer, load_all_sources
 from tracebench.traces.base import ParsedTrace
 
-AnswerScorer = Callable[[Problem, "str | None"], dict[str, float]]
+__all__ = [
+    "ANSWER_SCORERS",
+    "MAX_LIST_REPR_CHARS",
+    "MAX_LIST_REPR_DEPTH",
+    "AnswerScorer",
+    "UnreadableAnswerError",
+    "answer_scorer_names",
+    "exact_match",
+    "known_answer_scorer",
+    "note_unreadable_answer",
+    "register_answer_scorer",
+    "score_answer",
+    "score_answer_noted",
+    "sequence_match",
+    "set_match",
+    "split_elements",
+]
 
-_ANSWER_SCORERS: dict[str, AnswerScorer] = {}
+ANSWER_SCORERS: Registry[AnswerScorer] = Registry("answer scorer")
+"""Answer scorers by name: ``text``, ``set``, ``sequence`` here, and every source's ``answer_scorers``."""
 
-# Official metrics of some sources live in their own modules, imported on first use.
-_LAZY_SCORERS: dict[str, str] = {
-    "cotempqa": "tracebench.scoring.cotempqa",
-    "cotempqa_official": "tracebench.scoring.cotempqa",
-    "msmarco": "tracebench.scoring.msmarco",
-}
+
+def _register_source_scorers() -> None:
+    for spec in load_all_sources():
+        for name, scorer in spec.answer_scorers.items():
+            ANSWER_SCORERS.register(name, scorer)
+
+
+ANSWER_SCORERS.add_loader(_register_source_scorers)
 
 
 def register_answer_scorer(name: str, scorer: AnswerScorer) -> None:
     """Register an answer scorer under ``name`` (referenced by ``problem.meta["answer_scorer"]``)."""
-    _ANSWER_SCORERS[name] = scorer
+    ANSWER_SCORERS.register(name, scorer)
 
 
 def answer_scorer_names() -> list[str]:
-    """Names of the registered answer scorers."""
-    return sorted(_ANSWER_SCORERS)
-
-
-def exact_match(prediction: str | None, answers: Sequence[str]) -> float:
-    """Normalised exact match against any accepted answer.
-
-    Args:
-        prediction: The predicted answer (``None`` scores 0).
-        answers: Accepted answers.
-
-    Returns:
-        1.0 if ``normalize_answer(prediction)`` equals that of any answer, else 0.0.
-    """
-    if prediction is None:
-        return 0.0
-    pred = normalize_answer(prediction)
-    return 1.0 if any(pred == normalize_answer(a) for a in answers) else 0.0
+    """Names of the answer scorers (built-in and every source's)."""
+    return ANSWER_SCORERS.names()
 
 
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bthen\b)\s*", re.IGNORECASE)
@@ -205,14 +210,10 @@ def score_answer_noted(problem: Problem, prediction: str | None) -> tuple[dict[s
 
 def _scorer_for(problem: Problem) -> AnswerScorer:
     name = str(problem.meta.get("answer_scorer", problem.answer_format))
-    if name not in _ANSWER_SCORERS and name in _LAZY_SCORERS:
-        importlib.import_module(_LAZY_SCORERS[name])  # registers the scorer on import
-    try:
-        return _ANSWER_SCORERS[name]
-    except KeyError:
-        raise KeyError(
-            f"problem {problem.id}: unknown answer scorer {name!r}; registered: {answer_scorer_names()}"
-        ) from None
+    scorer = ANSWER_SCORERS.find(name)
+    if scorer is None:
+        raise KeyError(f"problem {problem.id}: unknown answer scorer {name!r}; registered: {answer_scorer_names()}")
+    return scorer
 
 
 def note_unreadable_answer(problem: Problem, parsed: ParsedTrace) -> ParsedTrace:
@@ -231,5 +232,5 @@ def note_unreadable_answer(problem: Problem, parsed: ParsedTrace) -> ParsedTrace
 
 
 def known_answer_scorer(name: str) -> bool:
-    """Whether ``name`` is a registered answer scorer (or one imported on first use)."""
-    return name in _ANSWER_SCORERS or name in _LAZY_SCORERS
+    """Whether ``name`` is an answer scorer (built-in or a source's)."""
+    return ANSWER_SCORERS.find(name) is not None

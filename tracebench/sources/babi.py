@@ -758,6 +758,7 @@ def iter_all(
 
 SPEC = register_source(
     SourceSpec(
+        study_rules="babi",
         name=SOURCE,
         labels=LABELS,
         load=load,

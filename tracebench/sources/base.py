@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracebench.normalize import normalize_answer, normalize_fact
 from tracebench.problem import Problem, Step
 from tracebench.registry import Registry
 from tracebench.traces.phrasings import add_phrasing_loader, register_style_phrasing
@@ -206,6 +207,28 @@ def _load_source_phrasings() -> None:
 
 # The parser accepts every registered phrasing: listing a style's phrasings imports every source first.
 add_phrasing_loader(_load_source_phrasings)
+
+
+def non_gold_sentences(problem: Problem, step: Step) -> list[str]:
+    """Context sentences that are not gold facts of ``step`` (compared as the strict scorer compares facts).
+
+    In context order, each once. The pool the sources' :data:`WrongFacts` hooks choose from.
+    """
+    gold = {normalize_fact(f) for f in step.facts}
+    seen: set[str] = set()
+    out: list[str] = []
+    for sentence in problem.context:
+        key = normalize_fact(sentence)
+        if key and key not in gold and key not in seen:
+            seen.add(key)
+            out.append(sentence)
+    return out
+
+
+def contains_answer(text: str, problem: Problem) -> bool:
+    """Whether ``text`` holds one of the problem's gold answers as whole words (normalised)."""
+    norm = f" {normalize_answer(text)} "
+    return any(a.strip() and f" {normalize_answer(a)} " in norm for a in problem.answers)
 
 
 def known_options(spec: SourceSpec) -> dict[str, str]:

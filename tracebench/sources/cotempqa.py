@@ -33,7 +33,7 @@ Decomposition (one Problem per item):
     * ``answers``: the gold list, de-duplicated in order (mix items have two to four).
     * ``meta``: ``category`` (the relation), ``index``, ``triple_element``, ``split``, ``phrasing``
       (``"cotempqa"``), ``answer_scorer`` (``"cotempqa"``: the official metric,
-      :mod:`tracebench.scoring.cotempqa`), ``answer_format`` (``"set"``), ``answer_sep`` (``", "``),
+      :mod:`tracebench.sources.cotempqa_metric`), ``answer_format`` (``"set"``), ``answer_sep`` (``", "``),
       ``fact_rule``.
     * ``id``: ``cotempqa/<relation>/<index>``.
 
@@ -61,7 +61,7 @@ the substring rule lacks. By case:
       and ``meta["unsupported_answers"]`` lists it.
     * A repeated gold answer (1 item, overlap 480): answers are de-duplicated (3,412 remain).
     * Answers that also occur in their own question (21; 22 case-folded): a matter for the answer metric,
-      see :mod:`tracebench.scoring.cotempqa`.
+      see :mod:`tracebench.sources.cotempqa_metric`.
     Every decision is tested in ``tests/sources/test_cotempqa.py``.
 
 Split (the study's): per relation, ``numpy.random.RandomState(seed).permutation(n)[:round(0.2 * n)]`` picks
@@ -91,6 +91,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -98,17 +99,22 @@ from typing import Any
 
 import numpy as np
 
+from tracebench.normalize import normalize_answer
 from tracebench.problem import Problem, Step
 from tracebench.schemas import RecordError
 from tracebench.sources.base import (
     DataNotFoundError,
     DataPathError,
+    GenBudgets,
     SourceSpec,
     check_data_path,
+    contains_answer,
     hub_offline,
     locate_data,
+    non_gold_sentences,
     register_source,
 )
+from tracebench.sources.cotempqa_metric import ANSWER_SCORERS
 from tracebench.traces.paper import Phrasing
 
 SOURCE = "cotempqa"
@@ -474,6 +480,60 @@ def iter_all(
     )
 
 
+def wrong_facts(problem: Problem, step: Step, rng: random.Random) -> tuple[str, ...] | None:
+    """The study's CoTempQA wrong fact: one non-gold context fact that does not state a gold answer.
+
+    Args:
+        problem: The problem.
+        step: Its retrieval step.
+        rng: The seeded random source.
+
+    Returns:
+        One fact, or ``None`` when every other fact states an answer.
+    """
+    pool = [s for s in non_gold_sentences(problem, step) if not contains_answer(s, problem)]
+    return (rng.choice(pool),) if pool else None
+
+
+def fact_frame_answer(problem: Problem, steps: Sequence[Step]) -> tuple[str, ...] | None:
+    """The answers forced facts state, read in CoTempQA's sentence form (the ``fact_frame`` reader).
+
+    Facts read as ``<subject> <relation> <object> ...`` (:func:`parse_fact`). When every gold fact shares one
+    frame -- the same subject and relation with the answers as objects, or the same relation and object with
+    the answers as subjects -- the implied answers are the answer-role entities of the forced facts in that
+    frame, in order.
+
+    Args:
+        problem: The problem (its gold facts and answers define the frame).
+        steps: The forced steps.
+
+    Returns:
+        The implied answers; ``None`` when the gold facts share no frame or no forced fact is in it.
+    """
+    gold = [parse_fact(f) for f in problem.facts]
+    if not gold or any(p is None for p in gold):
+        return None
+    answers = {normalize_answer(a) for a in problem.answers}
+    triples = [p for p in gold if p is not None]
+    if all(normalize_answer(p[2]) in answers for p in triples):
+        role, frame_of = 2, (lambda p: (p[0], p[1]))
+    elif all(normalize_answer(p[0]) in answers for p in triples):
+        role, frame_of = 0, (lambda p: (p[1], p[2]))
+    else:
+        return None
+    frames = {frame_of(p) for p in triples}
+    if len(frames) != 1:
+        return None
+    frame = frames.pop()
+    forced = [f for s in steps if s.kind == "retrieval" for f in s.facts]
+    implied: list[str] = []
+    for fact in forced:
+        p = parse_fact(fact)
+        if p is not None and frame_of(p) == frame and p[role] not in implied:
+            implied.append(p[role])
+    return tuple(implied) or None
+
+
 PHRASING = Phrasing(
     classification="The temporal relation between the event in question and the event in context is: {label}.",
     retrieval="I need to use the following facts to answer the question: {facts}",
@@ -491,5 +551,10 @@ SPEC = register_source(
         env_var=ENV_VAR,
         categories=LABELS,
         phrasings={"paper": PHRASING},
+        answer_scorers=ANSWER_SCORERS,
+        study_rules="cotempqa",
+        wrong_facts=wrong_facts,
+        implied_answer=fact_frame_answer,
+        budgets=GenBudgets(trace=768, direct=128, forced=128),
     )
 )

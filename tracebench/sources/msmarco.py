@@ -33,7 +33,7 @@ Decomposition (one Problem per query):
       (``\w+``) with the first answer (ties: the earlier passage; none when no passage shares a word).
     * ``answers``: ``answers`` (any one matches). ``meta["well_formed_answers"]`` keeps ``wellFormedAnswers``.
     * ``meta``: ``category`` (query type), ``query_id``, ``config``, ``hub_split``, ``split``,
-      ``answer_scorer`` (``"msmarco"``: exact match, ROUGE-L, BLEU-1, :mod:`tracebench.scoring.msmarco`),
+      ``answer_scorer`` (``"msmarco"``: exact match, ROUGE-L, BLEU-1, :mod:`tracebench.sources.msmarco_metric`),
       ``facts_rule``, ``no_answer``, ``well_formed_answers``.
     * ``id``: ``msmarco/<config>/<hub split>/<query_id>``.
 
@@ -76,15 +76,17 @@ from typing import Any
 
 from tracebench.problem import Problem, Step
 from tracebench.schemas import RecordError
-from tracebench.scoring.msmarco import NO_ANSWER
 from tracebench.sources.base import (
     DataNotFoundError,
     DataPathError,
+    GenBudgets,
     SourceSpec,
     hub_offline,
     locate_data,
+    non_gold_sentences,
     register_source,
 )
+from tracebench.sources.msmarco_metric import ANSWER_SCORERS, NO_ANSWER
 
 SOURCE = "msmarco"
 ENV_VAR = "TRACEBENCH_MSMARCO_PATH"
@@ -628,6 +630,29 @@ def iter_all(
                 )
 
 
+def wrong_facts(problem: Problem, step: Step, rng: random.Random) -> tuple[str, ...] | None:
+    """The study's MS MARCO wrong passage: the non-gold passage sharing the fewest words with the answer.
+
+    Args:
+        problem: The problem.
+        step: Its retrieval step.
+        rng: The seeded random source (breaks ties).
+
+    Returns:
+        One passage, or ``None`` when the context has no non-gold passage.
+    """
+    pool = non_gold_sentences(problem, step)
+    if not pool:
+        return None
+    answer_words = set(_WORD.findall(problem.target_answer().casefold()))
+
+    def overlap(text: str) -> int:
+        return len(answer_words & set(_WORD.findall(text.casefold())))
+
+    fewest = min(overlap(p) for p in pool)
+    return (rng.choice([p for p in pool if overlap(p) == fewest]),)
+
+
 SPEC = register_source(
     SourceSpec(
         name=SOURCE,
@@ -637,5 +662,9 @@ SPEC = register_source(
         description="MS MARCO QA (Bajaj et al. 2016), label = query type, facts = the selected passages",
         env_var=ENV_VAR,
         categories=LABELS,
+        answer_scorers=ANSWER_SCORERS,
+        study_rules="msmarco",
+        wrong_facts=wrong_facts,
+        budgets=GenBudgets(trace=1024, direct=256, forced=256),
     )
 )

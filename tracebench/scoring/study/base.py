@@ -12,19 +12,20 @@ re-implements those rules as two profiles:
   sample's gold answer); a generations file's own rows, in order, are that table. The category and fact
   checks are then made against that row (:attr:`StudyRules.released`).
 
-One module per source (``babi.py``, ``msmarco.py``, ``cotempqa.py``) registers its rules on import, so the
-move of these rules into ``SourceSpec`` (issue 11) is a one-line change per source.
+One module per dataset the study used (``babi.py``, ``msmarco.py``, ``cotempqa.py``) registers its rules on
+import (:data:`STUDY_RULES`); a source declares which rules it follows with ``SourceSpec.study_rules``.
 """
 
 from __future__ import annotations
 
 import ast
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tracebench.problem import Problem
+from tracebench.registry import Registry
+from tracebench.sources.base import SOURCES
 
 Row = Mapping[str, Any]
 """A raw generations-file row (the study's released code reads rows, not Problems)."""
@@ -178,52 +179,51 @@ class StudyRules:
     released: ReleasedChecks = field(default_factory=ReleasedChecks)
 
 
-_RULES: dict[str, StudyRules] = {}
-
-_MODULES: dict[str, str] = {
-    "babi": "tracebench.scoring.study.babi",
-    "cotempqa": "tracebench.scoring.study.cotempqa",
-    "msmarco": "tracebench.scoring.study.msmarco",
-}
-"""Modules that register a source's rules when imported (loaded on first use)."""
+STUDY_RULES: Registry[StudyRules] = Registry(
+    "study rules",
+    lazy={
+        "babi": "tracebench.scoring.study.babi",
+        "cotempqa": "tracebench.scoring.study.cotempqa",
+        "msmarco": "tracebench.scoring.study.msmarco",
+    },
+)
+"""The study's rules by name (one module per dataset the study used, imported on first use). A source names
+its rules with ``SourceSpec.study_rules``; rules registered under a source's own name apply to it too."""
 
 
 def register_study_rules(source: str, rules: StudyRules) -> None:
-    """Register the study's rules for ``source`` (replaces an earlier registration)."""
-    _RULES[source] = rules
+    """Register the study's rules under ``source`` (replaces an earlier registration)."""
+    STUDY_RULES.register(source, rules)
 
 
 def known_study_sources() -> list[str]:
-    """Sources with study rules (registered or loadable)."""
-    return sorted(set(_RULES) | set(_MODULES))
+    """Names of the study rules (registered or loadable)."""
+    return STUDY_RULES.names()
+
+
+def _rules_name(source: str) -> str:
+    """The study rules a source names on its spec, else the source's own name."""
+    spec = SOURCES.find(source)
+    return (spec.study_rules if spec is not None else "") or source
 
 
 def has_study_rules(source: str) -> bool:
     """Whether ``source`` has study rules (loading its module if needed)."""
-    try:
-        study_rules(source)
-    except KeyError:
-        return False
-    return True
+    return STUDY_RULES.find(_rules_name(source)) is not None
 
 
 def study_rules(source: str) -> StudyRules:
-    """The study's rules for ``source``.
+    """The study's rules for ``source`` (the rules its ``SourceSpec.study_rules`` names).
 
     Raises:
         KeyError: No rules for ``source``; the message names the known sources.
     """
-    if source not in _RULES and source in _MODULES:
-        try:
-            importlib.import_module(_MODULES[source])
-        except ModuleNotFoundError as err:
-            if err.name != _MODULES[source]:
-                raise
-    if source not in _RULES:
+    rules = STUDY_RULES.find(_rules_name(source))
+    if rules is None:
         raise KeyError(
             f"no study scoring rules for source {source!r}: known sources are {', '.join(known_study_sources())}"
         )
-    return _RULES[source]
+    return rules
 
 
 def released_gold_rows(rows: Sequence[Row], checks: ReleasedChecks) -> list[int | None]:

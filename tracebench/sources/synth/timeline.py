@@ -2,7 +2,7 @@
 
 No files, no network: every Problem is generated from a seed, with its gold label and gold facts known by
 construction. Facts use CoTempQA's sentence templates, so the CoTempQA answer metric
-(:mod:`tracebench.scoring.cotempqa`) reads them exactly as it reads the real dataset.
+(:mod:`tracebench.sources.cotempqa_metric`) reads them exactly as it reads the real dataset.
 
 The timeline:
     One person (an invented name) holds positions, party memberships, employers, schools and teams over
@@ -71,6 +71,7 @@ from typing import Any
 
 from tracebench.problem import Problem, Step
 from tracebench.sources.base import SourceSpec, register_source
+from tracebench.sources.cotempqa import fact_frame_answer
 from tracebench.sources.synth import split_size
 
 SOURCE = "synth_timeline"
@@ -479,5 +480,6 @@ SPEC = register_source(
             "categories": str,
             "shuffle": bool,
         },
+        implied_answer=fact_frame_answer,
     )
 )
