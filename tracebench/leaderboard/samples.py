@@ -20,6 +20,7 @@ from typing import Any
 
 from tracebench.io import InputFileError, check_text, json_error_reason, loads_strict
 from tracebench.schemas import RecordError, validate
+from tracebench.scoring.metric_table import SAMPLE_VALUE_METRICS, metric
 
 try:  # orjson parses the large samples files several times faster; json is the fallback.
     import orjson
@@ -30,10 +31,15 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 NAN = float("nan")
 
-CI_FIELDS: tuple[str, ...] = ("trace_ok", "answer_acc", "trace_acc", "label_acc", "parse_rate", "facts_f1")
-"""Per-sample values resampled by the bootstrap, in row order (nan where undefined)."""
-SUM_FIELDS: tuple[str, ...] = ("trace_acc_paper", "facts_exact", "facts_precision", "facts_recall")
-"""Per-sample values only averaged (no interval)."""
+_CI_LAYOUT: tuple[str, ...] = ("answer_acc", "trace_acc", "label_acc", "parse_rate", "facts_f1")
+"""The cached rows' layout (rows are sorted by it, and the bootstrap draws over them): kept in this order."""
+_INTERVAL: tuple[str, ...] = tuple(n for n in SAMPLE_VALUE_METRICS if metric(n).bootstrap)
+
+CI_FIELDS: tuple[str, ...] = ("trace_ok", *_CI_LAYOUT, *(n for n in _INTERVAL if n not in _CI_LAYOUT))
+"""Per-sample values resampled by the bootstrap, in row order (nan where undefined): ``trace_ok``, then the
+metric table's per-sample metrics with an interval (:data:`_CI_LAYOUT` first)."""
+SUM_FIELDS: tuple[str, ...] = tuple(n for n in SAMPLE_VALUE_METRICS if n not in _INTERVAL)
+"""Per-sample values only averaged (no interval): the metric table's other per-sample metrics."""
 
 
 class SamplesError(ValueError):

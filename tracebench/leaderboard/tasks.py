@@ -1,4 +1,4 @@
-"""tracebench task names, their variants, and the leaderboard's columns.
+"""tracebench task names, their variants, and the leaderboard's columns (read from the metric table).
 
 Task names follow ``tracebench_<source>[_<variant>]``: no suffix is the trace-prompted task (variant
 ``trace``), ``_direct`` the answer-only task, and ``_forced_gold`` / ``_forced_corrupt`` /
@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracebench.scoring.sample import DIRECT_METRICS as SCORING_DIRECT_METRICS
-from tracebench.scoring.sample import TRACE_METRICS as SCORING_TRACE_METRICS
+from tracebench.scoring import metric_table
 
 TASK_PREFIX = "tracebench_"
 VARIANTS: tuple[str, ...] = ("direct", "forced_gold", "forced_corrupt", "forced_swapped")
@@ -23,9 +22,9 @@ OVERALL = "tracebench"
 OVERALL_DIRECT = "tracebench_direct"
 """Name of the overall row pooling each model's answer-only tasks."""
 
-TRACE_METRICS: tuple[str, ...] = SCORING_TRACE_METRICS
+TRACE_METRICS: tuple[str, ...] = metric_table.TRACE_METRICS
 """Metrics a trace-prompted task reports in lm-eval's results (besides ``tb_record`` = n)."""
-DIRECT_METRICS: tuple[str, ...] = SCORING_DIRECT_METRICS
+DIRECT_METRICS: tuple[str, ...] = metric_table.DIRECT_METRICS
 """Metrics an answer-only task reports."""
 
 
@@ -48,35 +47,24 @@ class Column:
     trace_only: bool = True
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column("answer_acc", "answer acc", trace_only=False),
-    Column("trace_acc", "trace acc"),
-    Column("mismatch_rate", "mismatch", higher_is_better=False),
-    Column("both_correct", "both", higher_is_better=True),
-    Column("trace_only", "trace only", higher_is_better=False),
-    Column("answer_only", "answer only", higher_is_better=False),
-    Column("neither", "neither", higher_is_better=False),
-    Column("label_acc", "label acc"),
-    Column("label_acc_norm", "label acc (chance-norm.)"),
-    Column("facts_f1", "facts F1"),
-    Column("parse_rate", "parse rate"),
-    Column("p_answer_given_trace", "P(answer|trace)"),
-    Column("phi", "phi"),
-    Column("chi2_p", "chi² p", higher_is_better=False, ci=False),
-    Column("n", "n", ci=False, trace_only=False),
-)
-"""Displayed columns, in order. ``leaderboard.json`` carries every metric besides these."""
+def _column(name: str) -> Column:
+    """The leaderboard column of a metric of the table (title, direction, interval and modes from it)."""
+    m = metric_table.metric(name)
+    return Column(
+        name=m.name,
+        title=m.title or m.name,
+        higher_is_better=m.higher_is_better,
+        ci=m.bootstrap,
+        trace_only="direct" not in m.modes,
+    )
+
+
+COLUMNS: tuple[Column, ...] = tuple(_column(name) for name in metric_table.LEADERBOARD_COLUMNS)
+"""Displayed columns, in order (:data:`tracebench.scoring.metric_table.LEADERBOARD_COLUMNS`).
+``leaderboard.json`` carries every metric besides these."""
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
-EXTRA_METRICS: tuple[str, ...] = (
-    "trace_acc_paper",
-    "facts_exact",
-    "facts_precision",
-    "facts_recall",
-    "p_answer_given_no_trace",
-    "p_trace_given_answer",
-    "chi2",
-)
+EXTRA_METRICS: tuple[str, ...] = metric_table.LEADERBOARD_EXTRAS
 """Metrics kept in the JSON/CSV outputs but not shown in the tables."""
 
 
