@@ -2,7 +2,8 @@
 
 ``python -m tracebench.harness.intervention_tasks SOURCE [--max-gen-toks N]`` writes
 ``tasks/tracebench/<source>/tracebench_<source>_forced_{gold,corrupt,swapped}.yaml``; a test checks that every
-source folder holding a trace task has the three files, as generated.
+source folder holding a trace task has the three files, as generated. The answer budget is the source's
+(``SourceSpec.budgets.forced``). :mod:`tracebench.harness.task_files` writes every task file of a source.
 """
 
 from __future__ import annotations
@@ -13,9 +14,38 @@ from pathlib import Path
 
 from tracebench.interventions.forced import INTERVENTIONS
 from tracebench.io import atomic_write_text
+from tracebench.sources.base import SOURCES, GenBudgets
 
-MAX_GEN_TOKS: dict[str, int] = {"cotempqa": 128, "msmarco": 256}
-"""Answer budgets of sources whose answers are longer than the template's 64 tokens (as their direct tasks)."""
+TEMPLATE_FORCED_BUDGET = GenBudgets().forced
+"""The forced template's answer budget (``_tracebench_forced_template_yaml``)."""
+
+
+def forced_budget(source: str) -> int | None:
+    """A source's forced-task answer budget (``SourceSpec.budgets.forced``) when it differs from the template's."""
+    spec = SOURCES.find(source)
+    if spec is None or spec.budgets.forced == TEMPLATE_FORCED_BUDGET:
+        return None
+    return spec.budgets.forced
+
+
+class _ForcedBudgets(dict[str, int]):
+    """The former ``MAX_GEN_TOKS`` table, now read from each source's spec."""
+
+    def get(self, source: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        """The source's budget (see :func:`forced_budget`), else ``default``."""
+        budget = forced_budget(source)
+        return budget if budget is not None else default
+
+    def __getitem__(self, source: str) -> int:
+        """The source's budget; ``KeyError`` when it is the template's."""
+        budget = forced_budget(source)
+        if budget is None:
+            raise KeyError(source)
+        return budget
+
+
+MAX_GEN_TOKS: dict[str, int] = _ForcedBudgets()
+"""Answer budgets of sources whose answers are longer than the template's 64 tokens (``SourceSpec.budgets``)."""
 
 VERSION = "2.0"
 
@@ -31,7 +61,7 @@ def forced_task_yaml(source: str, intervention: str, max_gen_toks: int | None = 
     Args:
         source: Registered source name.
         intervention: ``gold``, ``corrupt`` or ``swapped``.
-        max_gen_toks: Answer budget (default: :data:`MAX_GEN_TOKS` or the template's 64).
+        max_gen_toks: Answer budget (default: the source's ``SourceSpec.budgets.forced``).
 
     Returns:
         The file content.
@@ -45,7 +75,7 @@ def forced_task_yaml(source: str, intervention: str, max_gen_toks: int | None = 
         f"  source: {source}",
         f"  intervention: {intervention}",
     ]
-    budget = max_gen_toks or MAX_GEN_TOKS.get(source)
+    budget = max_gen_toks or forced_budget(source)
     if budget:
         lines += [
             "# The template's generation_kwargs with the answer budget of this source's direct task.",

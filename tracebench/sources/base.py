@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracebench.normalize import normalize_answer, normalize_fact
 from tracebench.problem import Problem, Step
 from tracebench.registry import Registry
+from tracebench.traces.perturb import contains_answer as contains_answer  # re-exported for the hooks
+from tracebench.traces.perturb import non_gold_sentences as non_gold_sentences
 from tracebench.traces.phrasings import add_phrasing_loader, register_style_phrasing
 
 DATA_DIR_ENV = "TRACEBENCH_DATA_DIR"
@@ -71,15 +72,37 @@ no answer was found."""
 class GenBudgets:
     """Generation budgets (``max_gen_toks``) of a source's lm-eval tasks.
 
+    A budget equal to the task template's (trace 256, direct and forced 64) writes no ``generation_kwargs``
+    into the source's task files; another one does, with the reason as a comment.
+
     Attributes:
         trace: Trace tasks (``tracebench_<source>``).
         direct: Direct (answer-only) tasks.
         forced: Forced-trace intervention tasks (the answer after a given trace).
+        trace_why: Why the trace budget differs from the template's (the YAML comment).
+        direct_why: Why the direct budget differs from the template's (the YAML comment).
     """
 
     trace: int = 256
     direct: int = 64
     forced: int = 64
+    trace_why: str = ""
+    direct_why: str = ""
+
+
+@dataclass(frozen=True)
+class CategoryTasks:
+    """Per-category lm-eval subtasks of a source (``tracebench-<source>-<category>[-direct]``) and their group.
+
+    Attributes:
+        group: The group's name (``tracebench-cotempqa-categories``).
+        kwargs_lines: ``category -> extra YAML lines`` inside ``dataset_kwargs`` (indented two spaces).
+        top_lines: ``category -> extra top-level YAML lines`` (after ``dataset_kwargs``).
+    """
+
+    group: str
+    kwargs_lines: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    top_lines: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -132,6 +155,9 @@ class SourceSpec:
         implied_answer: :data:`ImpliedAnswer` hook: ``implied_answer(problem, forced_steps) ->
             tuple[str, ...] | None``, the answer a (corrupt) forced trace states; ``None``: undefined.
         budgets: Generation budgets of its lm-eval tasks (:class:`GenBudgets`).
+        category_tasks: Per-category subtasks (one per entry of ``categories``) and their group
+            (:class:`CategoryTasks`); ``None``: none. The task files are generated from the spec
+            (``python -m tracebench.harness.task_files``).
         data: Where its local data is looked for (:class:`DataLocation`); ``None`` for generated sources.
     """
 
@@ -150,6 +176,7 @@ class SourceSpec:
     wrong_label: WrongLabel | None = None
     implied_answer: ImpliedAnswer | None = None
     budgets: GenBudgets = field(default_factory=GenBudgets)
+    category_tasks: CategoryTasks | None = None
     data: DataLocation | None = None
 
 
@@ -182,6 +209,11 @@ def register_source(spec: SourceSpec) -> SourceSpec:
     return SOURCES.register(spec.name, spec)
 
 
+def builtin_source_names() -> list[str]:
+    """The sources shipped with tracebench, in their listing order (the order of the group task files)."""
+    return list(_MODULES)
+
+
 def source_names() -> list[str]:
     """Names of every known source (registered or importable)."""
     return SOURCES.names()
@@ -207,28 +239,6 @@ def _load_source_phrasings() -> None:
 
 # The parser accepts every registered phrasing: listing a style's phrasings imports every source first.
 add_phrasing_loader(_load_source_phrasings)
-
-
-def non_gold_sentences(problem: Problem, step: Step) -> list[str]:
-    """Context sentences that are not gold facts of ``step`` (compared as the strict scorer compares facts).
-
-    In context order, each once. The pool the sources' :data:`WrongFacts` hooks choose from.
-    """
-    gold = {normalize_fact(f) for f in step.facts}
-    seen: set[str] = set()
-    out: list[str] = []
-    for sentence in problem.context:
-        key = normalize_fact(sentence)
-        if key and key not in gold and key not in seen:
-            seen.add(key)
-            out.append(sentence)
-    return out
-
-
-def contains_answer(text: str, problem: Problem) -> bool:
-    """Whether ``text`` holds one of the problem's gold answers as whole words (normalised)."""
-    norm = f" {normalize_answer(text)} "
-    return any(a.strip() and f" {normalize_answer(a)} " in norm for a in problem.answers)
 
 
 def known_options(spec: SourceSpec) -> dict[str, str]:

@@ -103,6 +103,7 @@ from tracebench.normalize import normalize_answer
 from tracebench.problem import Problem, Step
 from tracebench.schemas import RecordError
 from tracebench.sources.base import (
+    CategoryTasks,
     DataNotFoundError,
     DataPathError,
     GenBudgets,
@@ -555,6 +556,25 @@ SPEC = register_source(
         study_rules="cotempqa",
         wrong_facts=wrong_facts,
         implied_answer=fact_frame_answer,
-        budgets=GenBudgets(trace=768, direct=128, forced=128),
+        budgets=GenBudgets(
+            trace=768,
+            direct=128,
+            forced=128,
+            trace_why="CoTempQA's longest gold target is ~250 tokens (a mix item with four facts); >3x",
+            direct_why="the longest gold answer list is ~45 tokens; >3x",
+        ),
+        category_tasks=CategoryTasks(
+            "tracebench-cotempqa-categories",
+            kwargs_lines={
+                "during": (
+                    "# The during.json beside the project (and in many copies) is only the study's test split: "
+                    "no train",
+                    "# split, so no few-shot examples for this subtask (the same on the full hub file, "
+                    "for comparability).",
+                    "splits: [test]",
+                )
+            },
+            top_lines={"during": ("training_split: null", "fewshot_split: null")},
+        ),
     )
 )

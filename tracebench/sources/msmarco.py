@@ -77,6 +77,7 @@ from typing import Any
 from tracebench.problem import Problem, Step
 from tracebench.schemas import RecordError
 from tracebench.sources.base import (
+    CategoryTasks,
     DataNotFoundError,
     DataPathError,
     GenBudgets,
@@ -665,6 +666,13 @@ SPEC = register_source(
         answer_scorers=ANSWER_SCORERS,
         study_rules="msmarco",
         wrong_facts=wrong_facts,
-        budgets=GenBudgets(trace=1024, direct=256, forced=256),
+        budgets=GenBudgets(
+            trace=1024,
+            direct=256,
+            forced=256,
+            trace_why="selected passages are copied into the trace: gold targets reach several hundred tokens; >3x",
+            direct_why="MS MARCO answers are often whole sentences; >3x",
+        ),
+        category_tasks=CategoryTasks("tracebench-msmarco-query-types"),
     )
 )
