@@ -15,6 +15,7 @@ from tracebench.leaderboard.stats import stats_from_profile
 from tracebench.leaderboard.tasks import COLUMNS, EXTRA_METRICS
 from tracebench.problem import Problem, Step
 from tracebench.scoring import metric_files, metric_table
+from tracebench.scoring.answers import ANSWER_SCORERS, answer_scorer_names
 from tracebench.scoring.metric_table import (
     DIRECT_METRICS,
     LEADERBOARD_COLUMNS,
@@ -25,6 +26,7 @@ from tracebench.scoring.metric_table import (
     TRACE_METRICS,
     metric,
 )
+from tracebench.scoring.study import known_study_sources
 from tracebench.traces import render
 
 TEMPLATES = Path("tasks/tracebench")
@@ -218,3 +220,26 @@ def test_every_metric_a_trace_task_reports_is_declared() -> None:
     assert out["trace_acc"] == 1.0 and out["answer_acc"] == 1.0 and out["phi"] == (1, 1)
     direct = tasks.process_results_direct(doc, ["kitchen"])
     assert list(direct) == ["answer_acc", "tb_record"] and direct["answer_acc"] == 1.0
+
+
+def test_every_answer_scorer_metric_is_declared() -> None:
+    """Each registered answer scorer's keys are in the table (its source-specific ones with their source)."""
+    problem = Problem(
+        id="t/0",
+        source="tiny",
+        context=("Paris is in France.",),
+        question="Which city?",
+        steps=(Step.retrieval(("Paris is in France.",)),),
+        answers=("Paris",),
+    )
+    for name in answer_scorer_names():
+        keys = ANSWER_SCORERS.find(name)(problem, "Paris")
+        assert keys["answer_acc"] == 1.0, name
+        for key in keys:
+            m = metric(key)
+            assert not m.sources or name.split("_")[0] in m.sources, (name, key)
+
+
+def test_study_sources_are_the_sources_with_study_rules() -> None:
+    assert set(metric_table.STUDY_SOURCES) == set(known_study_sources())
+    assert {f"study_{k}" for k in ("acc", "f1", "p", "r")} <= {m.name for m in METRICS}

@@ -284,9 +284,12 @@ def tasks_readme_table() -> list[str]:
     return out
 
 
+MD_NOTE = f"<!-- generated from tracebench/scoring/metric_table.py by `{COMMAND}`: do not edit -->"
+
+
 def _markdown(table: Callable[[], list[str]]) -> Callable[[str, str], str]:
     def render(text: str, where: str) -> str:
-        return replace_region(text, MD_BEGIN, MD_END, table(), where)
+        return replace_region(text, MD_BEGIN, MD_END, [MD_NOTE, *table()], where)
 
     return render
 
