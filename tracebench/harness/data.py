@@ -16,6 +16,9 @@ So source options travel as task metadata::
 Recognised metadata keys:
 
 * ``profile``: ``"strict"`` (default) or ``"paper"``; stored in each doc for ``process_results``.
+* ``trace_style``: the trace style of the prompts, targets and parsing (default ``paper``; ``json``, or any
+  registered :class:`~tracebench.traces.style.TraceStyle`); stored in each doc as ``trace_style`` when it is
+  not the default (docs of a default run are unchanged).
 * ``source_module``: a module to import first (it may register extra sources).
 * ``splits``: the splits to build (default ``["train", "test"]``; ``train`` feeds ``--num_fewshot``).
 * every other key goes to the source's ``load(split, ...)`` (``data_path``, ``tasks``, ``variant``,
@@ -38,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from tracebench.problem import Problem
 from tracebench.scoring import PROFILES
 from tracebench.sources import get_source
+from tracebench.traces.style import DEFAULT_STYLE, check_style
 
 if TYPE_CHECKING:
     import datasets
@@ -45,7 +49,7 @@ if TYPE_CHECKING:
 DEFAULT_SPLITS: tuple[str, ...] = ("train", "test")
 
 RESERVED_KEYS: frozenset[str] = frozenset(
-    {"version", "config_source", "profile", "splits", "source_module", "source", "_metadata"}
+    {"version", "config_source", "profile", "splits", "source_module", "source", "_metadata", "trace_style"}
 )
 """Metadata keys that are tracebench's or lm-eval's own, never forwarded to a source's ``load``."""
 
@@ -61,21 +65,25 @@ DOC_FIELDS: tuple[str, ...] = (
     "profile",
     "problem",
 )
-"""The columns of a tracebench doc; ``problem`` holds the full Problem JSON (the single source of truth)."""
+"""The columns of a tracebench doc; ``problem`` holds the full Problem JSON (the single source of truth).
+
+A run in a trace style other than ``paper`` adds ``trace_style`` (see :func:`doc_style`)."""
 
 
-def problem_to_doc(problem: Problem, profile: str = "strict") -> dict[str, Any]:
+def problem_to_doc(problem: Problem, profile: str = "strict", trace_style: str | None = None) -> dict[str, Any]:
     """Flatten a Problem into an lm-eval doc.
 
     Args:
         problem: The problem.
         profile: The scoring profile ``process_results`` will use for this doc.
+        trace_style: The trace style of the run (``None`` or ``paper``: no ``trace_style`` field).
 
     Returns:
-        A dict with the :data:`DOC_FIELDS`; ``doc["problem"]`` is ``json.dumps(problem.to_dict())``, so
-        :func:`doc_to_problem` rebuilds the Problem exactly. The other fields are for reading samples.
+        A dict with the :data:`DOC_FIELDS` (and ``trace_style`` for a non-default style);
+        ``doc["problem"]`` is ``json.dumps(problem.to_dict())``, so :func:`doc_to_problem` rebuilds the
+        Problem exactly. The other fields are for reading samples.
     """
-    return {
+    doc = {
         "id": problem.id,
         "source": problem.source,
         "question": problem.question,
@@ -87,6 +95,14 @@ def problem_to_doc(problem: Problem, profile: str = "strict") -> dict[str, Any]:
         "profile": profile,
         "problem": json.dumps(problem.to_dict(), ensure_ascii=False, sort_keys=True),
     }
+    if trace_style and trace_style != DEFAULT_STYLE:
+        doc["trace_style"] = trace_style
+    return doc
+
+
+def doc_style(doc: Mapping[str, Any]) -> str:
+    """The trace style of a doc: ``doc["trace_style"]``, else ``paper``."""
+    return str(doc.get("trace_style") or DEFAULT_STYLE)
 
 
 @lru_cache(maxsize=8192)
@@ -181,7 +197,7 @@ def load_dataset(source: str | None = None, **metadata: Any) -> datasets.Dataset
         ``DatasetDict`` with one split per name in ``metadata["splits"]`` (default train and test).
 
     Raises:
-        ValueError: No source given, or an unknown profile.
+        ValueError: No source given, an unknown profile or an unknown trace style.
         DataNotFoundError: The source's data is not available locally.
     """
     import datasets
@@ -191,6 +207,7 @@ def load_dataset(source: str | None = None, **metadata: Any) -> datasets.Dataset
     profile = str(metadata.get("profile") or "strict")
     if profile not in PROFILES:
         raise ValueError(f"tracebench: metadata.profile must be one of {PROFILES}, got {profile!r}")
+    style = check_style(metadata.get("trace_style"), "tracebench: metadata.trace_style")
     splits = metadata.get("splits") or DEFAULT_SPLITS
     if isinstance(splits, str):
         splits = [splits]
@@ -198,7 +215,7 @@ def load_dataset(source: str | None = None, **metadata: Any) -> datasets.Dataset
     by_split = load_problem_splits(source, tuple(splits), **options)
     return datasets.DatasetDict(
         {
-            split: datasets.Dataset.from_list([problem_to_doc(p, profile) for p in problems])
+            split: datasets.Dataset.from_list([problem_to_doc(p, profile, style) for p in problems])
             for split, problems in by_split.items()
         }
     )

@@ -22,7 +22,6 @@ from typing import Any
 from tracebench.harness.data import doc_to_problem
 from tracebench.harness.interventions import implied_of
 from tracebench.harness.reference import ReferenceLM, truncate_at
-from tracebench.traces import render
 
 NO_ANSWER = "unknown"
 """What the follower writes when the forced trace implies no answer."""
@@ -46,16 +45,18 @@ class ForcedReferenceLM(ReferenceLM):
             if not isinstance(doc, dict) or "problem" not in doc:
                 raise ValueError(f"{self.name} only answers tracebench tasks (request without a tracebench doc)")
             prefix = doc.get("forced_prefix")
+            style = self.doc_style(doc)
             if prefix:
                 if not str(context).endswith(prefix):
                     raise ValueError(
                         f"{self.name}: the context of doc {doc['id']} does not end with its forced prefix "
                         f"(the assistant prefill did not reach the model); context ends with {str(context)[-200:]!r}"
                     )
-                text = self.forced_answer(doc) + "</answer>"
+                text = style.finish_answer(self.forced_answer(doc))
             else:
                 problem = doc_to_problem(doc)
-                text = render(problem) if self.prompt_mode(problem, context) == "trace" else problem.target_answer()
+                mode = self.prompt_mode(problem, context, style)
+                text = style.render(problem) if mode == "trace" else problem.target_answer()
             out.append(truncate_at(text, (gen_kwargs or {}).get("until")))
         return out
 

@@ -6,7 +6,8 @@ Registered in lm-eval's model registry (see :mod:`tracebench.harness.discovery`)
   Every metric is 1.0, ``mismatch_rate`` 0.
 * ``tracebench-perturbed``: the right answer after a verifiably wrong trace: a wrong label (another label of
   the source that does not contain the gold one) and wrong facts (context sentences that are not gold facts
-  and contain none; an invented sentence when the context has no other sentence), chosen with a seeded RNG.
+  and contain none; an invented sentence when the context has no other sentence), chosen with a seeded RNG
+  (:data:`tracebench.traces.perturb.REFERENCE_RULES`).
   Wrong under both profiles, so ``trace_acc`` 0, ``answer_acc`` 1, ``answer_only`` = ``mismatch_rate`` = 1.
   On direct tasks: the answer alone.
 * ``tracebench-garbage``: seeded random consonant "words", no tags: ``answer_acc`` 0, ``parse_rate`` 0.
@@ -16,33 +17,31 @@ Usage::
     lm_eval --model tracebench-gold --tasks tracebench_synth_world --log_samples --output_path runs/x
     lm_eval --model tracebench-perturbed --model_args seed=7 --tasks tracebench_babi ...
 
-The models read the Problem from each request's ``doc`` (lm-eval passes it with every request), recognise
-the prompt mode from the context (the trace prompt of that doc appears in it, with or without a chat
-template or few-shot examples) and cut their text at the first stop string, as a real model does.
+The models read the Problem and the trace style (``doc["trace_style"]``, default ``paper``; set per run with
+``--metadata '{"trace_style": "json"}'``) from each request's ``doc`` (lm-eval passes it with every
+request), write in that style, recognise the prompt mode from the context (the trace prompt of that doc
+appears in it, with or without a chat template or few-shot examples) and cut their text at the first stop
+string, as a real model does.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lm_eval.api.model import LM
 
-from tracebench.harness.data import doc_to_problem
+from tracebench.harness.data import doc_style, doc_to_problem
 from tracebench.problem import Problem, Step
 from tracebench.scoring import step_correct
-from tracebench.traces import ParsedTrace, parse, render, render_prompt
+from tracebench.traces import ParsedTrace, render_prompt
+from tracebench.traces.perturb import INVENTED_FACTS, REFERENCE_RULES, perturb_steps
+from tracebench.traces.style import TraceStyle, get_style
 
 DEFAULT_SEED = 1234
 
-INVENTED_FACTS: tuple[str, ...] = (
-    "The moon is made of green cheese.",
-    "Nobody was ever in the attic.",
-    "The parrot sang in the lighthouse.",
-)
-"""Wrong facts used when a problem's context has no sentence besides the gold facts."""
+__all__ = ["DEFAULT_SEED", "INVENTED_FACTS", "GarbageLM", "GoldLM", "PerturbedLM", "ReferenceLM", "perturbed_steps"]
 
 _CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -52,23 +51,6 @@ _CHAT_TEMPLATE = (
 
 def _rng(seed: int, problem: Problem, salt: str) -> random.Random:
     return random.Random(f"tracebench/reference/{salt}/{seed}/{problem.id}")
-
-
-def _wrong_label(step: Step, rng: random.Random) -> str:
-    gold = (step.label or "").casefold()
-    options = [lab for lab in step.labels if gold not in lab.casefold()]
-    if not options:
-        return "unknown-category"
-    return rng.choice(options)
-
-
-def _wrong_facts(problem: Problem, step: Step, rng: random.Random) -> tuple[str, ...]:
-    gold = [f.casefold().strip() for f in step.facts if f.strip()]
-    others = [s for s in problem.context if s.strip() and not any(g in s.casefold() for g in gold)]
-    pool = others or [s for s in INVENTED_FACTS if not any(g in s.casefold() for g in gold)]
-    k = max(1, min(len(step.facts), len(pool)))
-    picked = rng.sample(range(len(pool)), k)
-    return tuple(pool[i] for i in sorted(picked))
 
 
 def perturbed_steps(problem: Problem, seed: int = DEFAULT_SEED) -> tuple[Step, ...]:
@@ -81,26 +63,24 @@ def perturbed_steps(problem: Problem, seed: int = DEFAULT_SEED) -> tuple[Step, .
     Returns:
         Steps in the problem's order.
     """
-    rng = _rng(seed, problem, "perturbed")
-    out: list[Step] = []
-    for step in problem.steps:
-        if step.kind == "classification":
-            out.append(replace(step, label=_wrong_label(step, rng)))
-        elif step.kind == "retrieval":
-            out.append(replace(step, facts=_wrong_facts(problem, step, rng)))
-        else:  # pragma: no cover - future step kinds are kept
-            out.append(step)
-    return tuple(out)
+    steps, _ = perturb_steps(problem, _rng(seed, problem, "perturbed"), REFERENCE_RULES)
+    return steps or ()  # the reference rules never fail; a problem without steps keeps none
 
 
-def perturbed_output(problem: Problem, seed: int = DEFAULT_SEED) -> str:
+def perturbed_output(problem: Problem, seed: int = DEFAULT_SEED, style: str | TraceStyle | None = None) -> str:
     """A right answer after a trace whose every step is wrong under both scoring profiles.
+
+    Args:
+        problem: The problem.
+        seed: RNG seed (same seed, same steps).
+        style: The trace style to write in (default ``paper``).
 
     Raises:
         ValueError: The perturbation failed to make every step wrong (should not happen; checked).
     """
-    text = render(problem, steps=perturbed_steps(problem, seed))
-    parsed: ParsedTrace = parse(text)
+    writer = get_style(style)
+    text = writer.render(problem, steps=perturbed_steps(problem, seed))
+    parsed: ParsedTrace = writer.parse(text)
     for step in problem.steps:
         if any(step_correct(step, parsed, profile) for profile in ("strict", "paper")):
             raise ValueError(f"problem {problem.id}: could not build a wrong {step.kind} step")
@@ -138,14 +118,19 @@ class ReferenceLM(LM):
         super().__init__()
         self.seed = int(seed)
 
-    def output(self, problem: Problem, mode: str) -> str:
-        """The text for one problem in ``mode`` (``"trace"`` or ``"direct"``)."""
+    def output(self, problem: Problem, mode: str, style: TraceStyle | None = None) -> str:
+        """The text for one problem in ``mode`` (``"trace"`` or ``"direct"``), written in ``style``."""
         raise NotImplementedError
 
     @staticmethod
-    def prompt_mode(problem: Problem, context: str) -> str:
-        """``"trace"`` if the doc's trace prompt is in the context, else ``"direct"``."""
-        return "trace" if render_prompt(problem, "trace") in context else "direct"
+    def prompt_mode(problem: Problem, context: str, style: TraceStyle | None = None) -> str:
+        """``"trace"`` if the doc's trace prompt (in ``style``) is in the context, else ``"direct"``."""
+        return "trace" if render_prompt(problem, "trace", style) in context else "direct"
+
+    @staticmethod
+    def doc_style(doc: Mapping[str, Any]) -> TraceStyle:
+        """The trace style of a doc (``doc["trace_style"]``, default ``paper``)."""
+        return get_style(doc_style(doc))
 
     def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
         """Answer each request from its doc, cut at its stop strings."""
@@ -155,7 +140,8 @@ class ReferenceLM(LM):
             if not isinstance(getattr(request, "doc", None), dict) or "problem" not in request.doc:
                 raise ValueError(f"{self.name} only answers tracebench tasks (request without a tracebench doc)")
             problem = doc_to_problem(request.doc)
-            text = self.output(problem, self.prompt_mode(problem, context))
+            style = self.doc_style(request.doc)
+            text = self.output(problem, self.prompt_mode(problem, context, style), style)
             out.append(truncate_at(text, (gen_kwargs or {}).get("until")))
         return out
 
@@ -187,9 +173,9 @@ class GoldLM(ReferenceLM):
 
     name = "tracebench-gold"
 
-    def output(self, problem: Problem, mode: str) -> str:
+    def output(self, problem: Problem, mode: str, style: TraceStyle | None = None) -> str:
         """Gold target of the mode."""
-        return render(problem) if mode == "trace" else problem.target_answer()
+        return get_style(style).render(problem) if mode == "trace" else problem.target_answer()
 
 
 class PerturbedLM(ReferenceLM):
@@ -197,9 +183,9 @@ class PerturbedLM(ReferenceLM):
 
     name = "tracebench-perturbed"
 
-    def output(self, problem: Problem, mode: str) -> str:
+    def output(self, problem: Problem, mode: str, style: TraceStyle | None = None) -> str:
         """Wrong trace, right answer (direct tasks: the answer alone)."""
-        return perturbed_output(problem, self.seed) if mode == "trace" else problem.target_answer()
+        return perturbed_output(problem, self.seed, style) if mode == "trace" else problem.target_answer()
 
 
 class GarbageLM(ReferenceLM):
@@ -207,7 +193,7 @@ class GarbageLM(ReferenceLM):
 
     name = "tracebench-garbage"
 
-    def output(self, problem: Problem, mode: str) -> str:
+    def output(self, problem: Problem, mode: str, style: TraceStyle | None = None) -> str:
         """Random words in both modes."""
         return garbage_output(problem, self.seed)
 

@@ -2,7 +2,9 @@
 
 The task YAMLs reference these functions by absolute name (``!function tracebench.harness.tasks....``).
 Nothing here re-implements a prompt or a scorer: prompts come from :func:`tracebench.traces.render_prompt`,
-targets from :func:`tracebench.traces.render`, scores from :func:`tracebench.scoring.score_sample`.
+targets from the trace style's ``render``, scores from :func:`tracebench.scoring.score_sample`, each in the
+doc's trace style (``doc["trace_style"]``, set per run with ``--metadata '{"trace_style": "json"}'``;
+default ``paper``).
 
 Per-sample values returned by ``process_results`` (aggregations in :mod:`tracebench.harness.aggregations`):
 
@@ -18,41 +20,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tracebench.harness.data import doc_to_problem
-from tracebench.scoring import PAIR_METRICS, ScoredSample, score_sample
-from tracebench.traces import render, render_prompt
+from tracebench.harness.data import doc_style, doc_to_problem
+from tracebench.scoring import ScoredSample, score_sample
+from tracebench.scoring.metric_table import (
+    DEFINED_MEAN_METRICS,
+    DIRECT_METRICS,
+    MEAN_METRICS,
+    PAIR_METRICS,
+    RECORD_METRIC,
+)
+from tracebench.traces import render_prompt
 from tracebench.traces.prompt import PromptMode
+from tracebench.traces.style import get_style
 
-RECORD_METRIC = "tb_record"
-"""The per-sample record key in lm-eval's samples JSONL (``--log_samples``)."""
-
-MEAN_METRICS: tuple[str, ...] = (
-    "answer_acc",
-    "trace_acc",
-    "trace_acc_paper",
-    "parse_rate",
-    "both_correct",
-    "trace_only",
-    "answer_only",
-    "neither",
-    "mismatch_rate",
-)
-DEFINED_MEAN_METRICS: tuple[str, ...] = (
-    "label_acc",
-    "facts_exact",
-    "facts_precision",
-    "facts_recall",
-    "facts_f1",
-)
+# The metric names come from the metric table (tracebench.scoring.metric_table): MEAN_METRICS are averaged,
+# DEFINED_MEAN_METRICS averaged where defined, PAIR_METRICS aggregated over the 2x2 table.
 TRACE_METRICS: tuple[str, ...] = MEAN_METRICS + DEFINED_MEAN_METRICS + PAIR_METRICS
-"""Every metric a trace task reports (plus ``tb_record``)."""
-DIRECT_METRICS: tuple[str, ...] = ("answer_acc",)
-"""Every metric a direct task reports (plus ``tb_record``)."""
+"""Every metric a trace task reports (plus ``tb_record``), in ``process_results_trace``'s key order."""
 
 
 def doc_to_text_trace(doc: Mapping[str, Any]) -> str:
-    """The trace-mode prompt of a doc (``render_prompt(problem, "trace")``)."""
-    return render_prompt(doc_to_problem(doc), "trace")
+    """The trace-mode prompt of a doc (``render_prompt(problem, "trace", style)``, the doc's trace style)."""
+    return render_prompt(doc_to_problem(doc), "trace", doc_style(doc))
 
 
 def doc_to_text_direct(doc: Mapping[str, Any]) -> str:
@@ -61,8 +50,8 @@ def doc_to_text_direct(doc: Mapping[str, Any]) -> str:
 
 
 def doc_to_target_trace(doc: Mapping[str, Any]) -> str:
-    """The gold target of a trace task: the paper-style trace and answer (``render(problem)``)."""
-    return render(doc_to_problem(doc))
+    """The gold target of a trace task: the trace and answer in the doc's trace style (default ``paper``)."""
+    return get_style(doc_style(doc)).render(doc_to_problem(doc))
 
 
 def doc_to_target_direct(doc: Mapping[str, Any]) -> str:
@@ -81,9 +70,10 @@ def _output(results: Sequence[Any]) -> str:
 
 
 def score_doc(doc: Mapping[str, Any], output: str, mode: PromptMode) -> ScoredSample:
-    """Score one generation against the doc's own Problem, with the doc's profile."""
+    """Score one generation against the doc's own Problem, with the doc's profile and trace style."""
     profile = str(doc.get("profile") or "strict")
-    return score_sample(doc_to_problem(doc), output, profile=profile, mode=mode)  # type: ignore[arg-type]
+    problem = doc_to_problem(doc)
+    return score_sample(problem, output, profile=profile, mode=mode, style=doc_style(doc))  # type: ignore[arg-type]
 
 
 def _extra_metrics(scored: ScoredSample, known: Sequence[str]) -> dict[str, Any]:
@@ -121,7 +111,7 @@ def process_results_direct(doc: Mapping[str, Any], results: Sequence[Any]) -> di
         ``{"answer_acc": 0.0 | 1.0, "tb_record": {...}}`` (plus extra answer metrics of the source).
     """
     scored = score_doc(doc, _output(results), "direct")
-    out: dict[str, Any] = {"answer_acc": scored.metrics["answer_acc"]}
+    out: dict[str, Any] = {name: scored.metrics.get(name) for name in DIRECT_METRICS}
     out.update(_extra_metrics(scored, DIRECT_METRICS))
     out[RECORD_METRIC] = scored.to_record()
     return out

@@ -3,31 +3,30 @@
 An *intervention* task gives the model a trace and lets it write only the answer. Three interventions:
 
 * ``gold``: the problem's own gold steps.
-* ``corrupt``: every step made verifiably wrong by the training module's incorrect-trace rules
-  (:func:`tracebench.train.regimes.perturb_steps`: another label of the source's closed set; non-gold
-  context sentences chosen by the problem's fact perturbation), with a per-problem seeded RNG, and checked:
+* ``corrupt``: every step made verifiably wrong by the incorrect-trace rules the training regimes use
+  (:func:`tracebench.traces.perturb.perturb_steps` with :func:`tracebench.traces.perturb.rules_for`: another
+  label of the source's closed set; non-gold context sentences chosen by the problem's fact perturbation),
+  with a per-problem seeded RNG, and checked:
   under the strict scorer no step of the forced trace is right. A problem whose steps cannot all be made
   wrong (e.g. a context with no non-gold sentence) has no corrupt variant and is left out of that task.
 * ``swapped``: the gold steps of another problem of the same split (a seeded derangement of the split:
-  :func:`tracebench.train.regimes.derangement`, so no problem keeps its own trace).
+  :func:`tracebench.traces.perturb.derangement`, so no problem keeps its own trace).
 
-The forced text is the ``paper`` style up to the answer: ``<think>{trace}</think> <answer>`` (see
-:func:`forced_prefix`); the model continues with the answer.
+The forced text is the trace style's text up to the answer (default ``paper``:
+``<think>{trace}</think> <answer>``; see :func:`forced_prefix`); the model continues with the answer.
 
 **Implied answer.** The answer a reader of the forced trace would give, represented as a Problem whose
 ``answers`` (and answer scorer) judge whether an answer *follows* the trace:
 
 * ``gold``: the problem itself (its gold answers);
 * ``swapped``: the other problem (its gold answers, scored with its own answer scorer);
-* ``corrupt``: the answer the corrupt facts state, when a registered *implied-answer reader* can derive it
-  (:func:`register_implied_reader`); otherwise undefined (``None``), and the sample is excluded from
-  ``trace_following_rate``. Built-in reader ``fact_frame`` (default for ``cotempqa`` and
-  ``synth_timeline``): facts in CoTempQA's sentence form ``<subject> <relation> <object> ...``; when every
-  gold fact shares one frame -- the same subject and relation with the answers as objects, or the same
-  relation and object with the answers as subjects -- the implied answers are the answer-role entities of
-  the forced facts in that frame, in order. No forced fact in the frame: undefined. Other sources (bAbI,
-  synth_world, MS MARCO) have no reader: a set of non-gold sentences does not state an answer to the
-  question, so their corrupt traces imply none.
+* ``corrupt``: the answer the corrupt facts state, when the problem's source declares an implied-answer
+  reader (``SourceSpec.implied_answer``, e.g. CoTempQA's and synth_timeline's ``fact_frame_answer``: facts
+  in CoTempQA's sentence form, the answer-role entities of the forced facts in the gold facts' frame);
+  otherwise undefined (``None``), and the sample is excluded from ``trace_following_rate``. Other sources
+  (bAbI, synth_world, MS MARCO) have no reader: a set of non-gold sentences does not state an answer to the
+  question, so their corrupt traces imply none. ``problem.meta["implied_reader"]`` names another source
+  whose reader to use.
 """
 
 from __future__ import annotations
@@ -36,11 +35,13 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, cast
 
 from tracebench.problem import Problem, Step
-from tracebench.scoring import normalize_answer, score_answer, score_sample
-from tracebench.traces import render, render_trace_text
+from tracebench.scoring import score_answer, score_sample
+from tracebench.sources.base import SOURCES
+from tracebench.traces.perturb import derangement, perturb_steps, rules_for
+from tracebench.traces.style import TraceStyle, get_style
 
 Intervention = Literal["gold", "corrupt", "swapped"]
 INTERVENTIONS: tuple[Intervention, ...] = ("gold", "corrupt", "swapped")
@@ -48,9 +49,6 @@ DEFAULT_SEED = 0
 
 ImpliedReader = Callable[[Problem, Sequence[Step]], "tuple[str, ...] | None"]
 """``fn(problem, forced_steps) -> implied answers`` (``None``: the forced steps imply no answer)."""
-
-_READERS: dict[str, ImpliedReader] = {}
-_SOURCE_READER: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -97,69 +95,29 @@ class ForcedSet:
     skipped: Counter[str]
 
 
-def forced_prefix(problem: Problem, steps: Sequence[Step]) -> str:
-    """The forced assistant text: ``<think>{steps in the problem's phrasing}</think> <answer>``.
+def forced_prefix(problem: Problem, steps: Sequence[Step], style: str | TraceStyle | None = None) -> str:
+    """The forced assistant text in ``style`` (default ``paper``: ``<think>{sentences}</think> <answer>``).
 
-    ``forced_prefix(p, s) + answer + "</answer>"`` equals ``render(p, steps=s, answer=answer)``.
+    ``forced_prefix(p, s) + answer + "</answer>"`` equals the style's ``render(p, steps=s, answer=answer)``.
     """
-    return f"<think>{render_trace_text(problem, steps)}</think> <answer>"
-
-
-def register_implied_reader(name: str, reader: ImpliedReader, sources: Sequence[str] = ()) -> None:
-    """Register an implied-answer reader for corrupt traces, optionally as the default of some sources.
-
-    Args:
-        name: Reader name (``problem.meta["implied_reader"]`` selects it per problem).
-        reader: ``fn(problem, forced_steps)`` returning the implied answers, or ``None``.
-        sources: Sources that use it by default.
-    """
-    _READERS[name] = reader
-    for s in sources:
-        _SOURCE_READER[s] = name
+    return get_style(style).forced_prefix(problem, steps)
 
 
 def implied_reader_for(problem: Problem) -> ImpliedReader | None:
-    """The reader of a problem (``meta["implied_reader"]``, else its source's), or ``None``.
+    """The implied-answer reader of a problem: its source's ``implied_answer`` hook, or ``None``.
+
+    ``problem.meta["implied_reader"]`` names another source whose hook to use.
 
     Raises:
-        KeyError: ``meta["implied_reader"]`` names an unregistered reader.
+        KeyError: ``meta["implied_reader"]`` names no source with a reader.
     """
-    name = problem.meta.get("implied_reader") or _SOURCE_READER.get(problem.source)
-    if not name:
-        return None
-    if name not in _READERS:
-        raise KeyError(f"problem {problem.id}: unknown implied-answer reader {name!r}; known: {sorted(_READERS)}")
-    return _READERS[str(name)]
-
-
-def _fact_frame(problem: Problem, steps: Sequence[Step]) -> tuple[str, ...] | None:
-    from tracebench.sources.cotempqa import parse_fact
-
-    gold = [parse_fact(f) for f in problem.facts]
-    if not gold or any(p is None for p in gold):
-        return None
-    answers = {normalize_answer(a) for a in problem.answers}
-    triples = [p for p in gold if p is not None]
-    if all(normalize_answer(p[2]) in answers for p in triples):
-        role, frame_of = 2, (lambda p: (p[0], p[1]))
-    elif all(normalize_answer(p[0]) in answers for p in triples):
-        role, frame_of = 0, (lambda p: (p[1], p[2]))
-    else:
-        return None
-    frames = {frame_of(p) for p in triples}
-    if len(frames) != 1:
-        return None
-    frame = frames.pop()
-    forced = [f for s in steps if s.kind == "retrieval" for f in s.facts]
-    implied: list[str] = []
-    for fact in forced:
-        p = parse_fact(fact)
-        if p is not None and frame_of(p) == frame and p[role] not in implied:
-            implied.append(p[role])
-    return tuple(implied) or None
-
-
-register_implied_reader("fact_frame", _fact_frame, sources=("cotempqa", "synth_timeline"))
+    named = problem.meta.get("implied_reader")
+    if named:
+        reader = getattr(SOURCES.find(str(named)), "implied_answer", None)
+        if reader is None:
+            raise KeyError(f"problem {problem.id}: unknown implied-answer reader {named!r} (a source with one)")
+        return cast(ImpliedReader, reader)
+    return cast("ImpliedReader | None", getattr(SOURCES.find(problem.source), "implied_answer", None))
 
 
 def implied_problem(problem: Problem, answers: Sequence[str] | None) -> Problem | None:
@@ -183,42 +141,47 @@ def follows(implied: Problem | None, answer: str | None) -> float | None:
     return score_answer(implied, answer)["answer_acc"]
 
 
-def _steps_right(problem: Problem, steps: Sequence[Step]) -> list[bool]:
-    scored = score_sample(problem, render(problem, steps=steps), profile="strict", mode="trace")
+def _steps_right(problem: Problem, steps: Sequence[Step], style: TraceStyle) -> list[bool]:
+    scored = score_sample(problem, style.render(problem, steps=steps), profile="strict", mode="trace", style=style)
     return [bool(v["strict"]) for v in scored.step_verdicts]
 
 
-def gold_trace(problem: Problem) -> ForcedTrace:
-    """The ``gold`` intervention of one problem."""
-    return ForcedTrace(problem.id, "gold", problem.steps, forced_prefix(problem, problem.steps), problem, None, True)
+def gold_trace(problem: Problem, style: str | TraceStyle | None = None) -> ForcedTrace:
+    """The ``gold`` intervention of one problem (written in ``style``, default ``paper``)."""
+    prefix = forced_prefix(problem, problem.steps, style)
+    return ForcedTrace(problem.id, "gold", problem.steps, prefix, problem, None, True)
 
 
-def corrupt_trace(problem: Problem, seed: int = DEFAULT_SEED) -> tuple[ForcedTrace | None, str]:
+def corrupt_trace(
+    problem: Problem, seed: int = DEFAULT_SEED, style: str | TraceStyle | None = None
+) -> tuple[ForcedTrace | None, str]:
     """The ``corrupt`` intervention of one problem, or ``(None, reason)`` when no step set is all wrong.
 
     The RNG is ``random.Random(f"tracebench/forced_corrupt/{seed}/{problem.id}")``: a problem's corrupt
     trace does not depend on the other problems of the split.
     """
-    from tracebench.train.regimes import perturb_steps
-
+    writer = get_style(style)
     rng = random.Random(f"tracebench/forced_corrupt/{seed}/{problem.id}")
-    steps, reason = perturb_steps(problem, rng)
+    steps, reason = perturb_steps(problem, rng, rules_for(problem, SOURCES.find))
     if steps is None:
         return None, reason
-    if any(_steps_right(problem, steps)):
+    if any(_steps_right(problem, steps, writer)):
         return None, "perturbed_step_right"
     reader = implied_reader_for(problem)
     implied = implied_problem(problem, reader(problem, steps)) if reader is not None else None
-    return ForcedTrace(problem.id, "corrupt", steps, forced_prefix(problem, steps), implied, None, False), ""
+    return ForcedTrace(problem.id, "corrupt", steps, writer.forced_prefix(problem, steps), implied, None, False), ""
 
 
-def build_forced(problems: Sequence[Problem], intervention: str, seed: int = DEFAULT_SEED) -> ForcedSet:
+def build_forced(
+    problems: Sequence[Problem], intervention: str, seed: int = DEFAULT_SEED, style: str | TraceStyle | None = None
+) -> ForcedSet:
     """Forced traces of every problem of a split.
 
     Args:
         problems: The split's problems, in order (``swapped`` pairs them within this list).
         intervention: ``gold``, ``corrupt`` or ``swapped``.
         seed: Seed of every random choice (corrupt steps, the derangement).
+        style: The trace style the forced text is written in (default ``paper``).
 
     Returns:
         The :class:`ForcedSet` (problem order kept).
@@ -226,16 +189,15 @@ def build_forced(problems: Sequence[Problem], intervention: str, seed: int = DEF
     Raises:
         ValueError: Unknown intervention.
     """
-    from tracebench.train.regimes import derangement
-
+    writer = get_style(style)
     if intervention not in INTERVENTIONS:
         raise ValueError(f"unknown intervention {intervention!r}; expected one of {INTERVENTIONS}")
     out = ForcedSet(intervention=intervention, traces=[], skipped=Counter())
     if intervention == "gold":
-        out.traces = [gold_trace(p) for p in problems]
+        out.traces = [gold_trace(p, writer) for p in problems]
     elif intervention == "corrupt":
         for p in problems:
-            trace, reason = corrupt_trace(p, seed)
+            trace, reason = corrupt_trace(p, seed, writer)
             out.traces.append(trace)
             if trace is None:
                 out.skipped[reason] += 1
@@ -247,6 +209,7 @@ def build_forced(problems: Sequence[Problem], intervention: str, seed: int = DEF
         for i, p in enumerate(problems):
             other = problems[partner[i]]
             steps = other.steps
-            ok = all(_steps_right(p, steps)) and len(steps) == len(p.steps)
-            out.traces.append(ForcedTrace(p.id, "swapped", steps, forced_prefix(p, steps), other, other.id, ok))
+            ok = all(_steps_right(p, steps, writer)) and len(steps) == len(p.steps)
+            prefix = writer.forced_prefix(p, steps)
+            out.traces.append(ForcedTrace(p.id, "swapped", steps, prefix, other, other.id, ok))
     return out

@@ -11,39 +11,17 @@ from typing import Any
 
 from tracebench.problem import Problem
 from tracebench.scoring.answers import note_unreadable_answer, score_answer
+from tracebench.scoring.metric_table import DIRECT_METRICS as DIRECT_METRICS  # re-exported names
+from tracebench.scoring.metric_table import PAIR_METRICS as PAIR_METRICS
+from tracebench.scoring.metric_table import QUADRANTS as QUADRANTS
+from tracebench.scoring.metric_table import SAMPLE_METRICS as SAMPLE_METRICS
+from tracebench.scoring.metric_table import TRACE_METRICS as TRACE_METRICS
 from tracebench.scoring.steps import PROFILES, Profile, fact_scores, step_correct
 from tracebench.scoring.study import has_study_rules, study_rules
 from tracebench.traces.answer import reject_context_copy
 from tracebench.traces.base import ParsedTrace
 from tracebench.traces.prompt import PromptMode
 from tracebench.traces.style import TraceStyle, get_style
-
-QUADRANTS = ("both_correct", "trace_only", "answer_only", "neither")
-"""Quadrant names: (trace right, answer right), (right, wrong), (wrong, right), (wrong, wrong)."""
-
-PAIR_METRICS = ("p_answer_given_trace", "p_answer_given_no_trace", "p_trace_given_answer", "phi")
-"""Metrics aggregated over (trace_ok, answer_ok) pairs rather than averaged."""
-
-SAMPLE_METRICS: tuple[str, ...] = (
-    "answer_acc",
-    "label_acc",
-    "facts_exact",
-    "facts_precision",
-    "facts_recall",
-    "facts_f1",
-    "trace_acc",
-    "trace_acc_paper",
-    "parse_rate",
-    *QUADRANTS,
-    "mismatch_rate",
-)
-"""The per-sample metrics of a trace-mode sample (``ScoredSample.metrics``), averaged over samples."""
-
-TRACE_METRICS: tuple[str, ...] = SAMPLE_METRICS + PAIR_METRICS
-"""Every DESIGN.md metric a trace-prompted evaluation reports, in the canonical order."""
-
-DIRECT_METRICS: tuple[str, ...] = ("answer_acc",)
-"""Every metric an answer-only (direct) evaluation reports."""
 
 
 def quadrant(trace_ok: bool, answer_ok: bool) -> str:

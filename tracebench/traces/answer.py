@@ -292,7 +292,7 @@ def is_context_copy(answer: str | None, context: Sequence[str]) -> bool:
     """
     if not answer or not context or not _SPACE.search(answer.strip()):
         return False  # a fact is a sentence: an answer of one word is never a copied fact
-    from tracebench.scoring.normalize import normalize_answer  # scoring imports the traces package
+    from tracebench.normalize import normalize_answer
 
     pieces = [p for p in (normalize_answer(x) for x in _pieces(answer)) if p]
     if not pieces or any(" " not in p for p in pieces):
@@ -304,7 +304,7 @@ def is_context_copy(answer: str | None, context: Sequence[str]) -> bool:
 @lru_cache(maxsize=4096)
 def _normalized_context(context: tuple[str, ...]) -> frozenset[str]:
     """A context's sentences, normalised (cached: a problem is scored under several profiles and modes)."""
-    from tracebench.scoring.normalize import normalize_answer
+    from tracebench.normalize import normalize_answer
 
     return frozenset(normalize_answer(c) for c in context)
 

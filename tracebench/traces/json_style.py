@@ -296,6 +296,10 @@ class JsonStyle:
         """See :func:`render_answer`."""
         return render_answer(answer)
 
+    def finish_answer(self, answer: str) -> str:
+        """``{answer}</answer>``: what follows :meth:`forced_prefix`."""
+        return f"{answer}</answer>"
+
     def parse(self, text: str | None) -> ParsedTrace:
         """See :func:`parse`."""
         return parse(text)

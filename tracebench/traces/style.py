@@ -52,6 +52,10 @@ class TraceStyle(Protocol):
         """An answer-only target."""
         ...
 
+    def finish_answer(self, answer: str) -> str:
+        """What follows :meth:`forced_prefix` in a whole target: the answer and its closing tag."""
+        ...
+
     def parse(self, text: str | None) -> ParsedTrace:
         """Read a trace-mode generation. Tolerant of real model output; never raises."""
         ...

@@ -6,16 +6,17 @@ was trained on. Targets:
 
 * ``answer_only``: the bare answer (``problem.target_answer()``), as the study's answer-only students wrote it
   (the direct prompt says "Only return the answer."; ``parse_answer_only`` also accepts ``<answer>`` tags).
-* ``correct_trace``: the gold trace then the answer, in the ``paper`` style (:func:`tracebench.traces.render`).
-* ``incorrect_trace``: a verifiably wrong trace, always with the right answer (the study's rules): every
-  classification label is swapped for a random other label of the source's closed set, every retrieval step's
-  facts are replaced by context sentences that are not gold, chosen by the problem's *fact perturbation*
-  (``problem.meta["perturbation"]``, else by ``problem.source``, else ``"non_gold"``):
-
-  - ``non_gold`` (default; bAbI): as many non-gold context sentences as there are gold facts (fewer when
-    the context has fewer), in context order;
-  - ``cotempqa``: one non-gold fact that does not contain the answer;
-  - ``msmarco``: the non-gold passage sharing the fewest words with the answer.
+* ``correct_trace``: the gold trace then the answer, in the run's trace style (default ``paper``:
+  :meth:`TraceStyle.render <tracebench.traces.style.TraceStyle.render>`).
+* ``incorrect_trace``: a verifiably wrong trace, always with the right answer (the study's rules), made by
+  :func:`tracebench.traces.perturb.perturb_steps` with the problem's rules
+  (:func:`tracebench.traces.perturb.rules_for`): every classification label is swapped for a random other
+  label of the source's closed set (or the source's ``wrong_label`` hook), every retrieval step's facts are
+  replaced by context sentences that are not gold, chosen by the problem's *fact perturbation*
+  (``problem.meta["perturbation"]``, else its source's ``wrong_facts`` hook, else ``"non_gold"``: as many
+  non-gold context sentences as there are gold facts, in context order). CoTempQA's rule (one non-gold fact
+  that does not contain the answer) and MS MARCO's (the non-gold passage sharing the fewest words with the
+  answer) live in their source modules.
 
 * ``swapped_trace``: the gold trace of another problem (a seeded derangement), with this problem's answer.
 
@@ -28,24 +29,33 @@ that cannot satisfy its regime (e.g. no non-gold sentence in its context) is ski
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tracebench.problem import Problem, Step
-from tracebench.scoring import normalize_answer, normalize_fact, normalize_label, score_sample
-from tracebench.traces import render, render_prompt
+from tracebench.scoring import score_sample
+from tracebench.sources.base import SOURCES
+from tracebench.traces import perturb
+from tracebench.traces.perturb import derangement, non_gold_sentences
+from tracebench.traces.prompt import render_prompt
+from tracebench.traces.style import TraceStyle, get_style
 
 Regime = Literal["answer_only", "correct_trace", "incorrect_trace", "swapped_trace"]
 REGIMES: tuple[Regime, ...] = ("answer_only", "correct_trace", "incorrect_trace", "swapped_trace")
 
-FactPerturbation = Callable[[Problem, Step, random.Random], "tuple[str, ...] | None"]
-"""``fn(problem, retrieval_step, rng) -> wrong facts`` (``None`` when impossible)."""
-
-_PERTURBATIONS: dict[str, FactPerturbation] = {}
-_SOURCE_PERTURBATION: dict[str, str] = {"babi": "non_gold", "cotempqa": "cotempqa", "msmarco": "msmarco"}
+__all__ = [
+    "REGIMES",
+    "Example",
+    "Regime",
+    "RegimeData",
+    "build_regime",
+    "derangement",
+    "non_gold_sentences",
+    "perturb_steps",
+    "perturbation_for",
+]
 
 
 @dataclass(frozen=True)
@@ -102,82 +112,17 @@ class RegimeData:
         return [e.to_record() for e in self.examples]
 
 
-def register_fact_perturbation(name: str, fn: FactPerturbation, sources: Sequence[str] = ()) -> None:
-    """Register a fact perturbation rule, optionally as the default for some sources.
-
-    Args:
-        name: Rule name (for ``problem.meta["perturbation"]``).
-        fn: ``fn(problem, retrieval_step, rng)`` returning the wrong facts, or ``None`` when impossible.
-        sources: Sources that use this rule by default.
-    """
-    _PERTURBATIONS[name] = fn
-    for s in sources:
-        _SOURCE_PERTURBATION[s] = name
-
-
 def perturbation_for(problem: Problem) -> str:
-    """The fact perturbation rule a problem uses (``meta["perturbation"]``, its source's rule, or ``non_gold``)."""
-    name = str(problem.meta.get("perturbation") or _SOURCE_PERTURBATION.get(problem.source, "non_gold"))
-    if name not in _PERTURBATIONS:
-        raise KeyError(f"problem {problem.id}: unknown fact perturbation {name!r}; known: {sorted(_PERTURBATIONS)}")
-    return name
+    """The fact perturbation rule a problem uses (``meta["perturbation"]``, its source's rule, or ``non_gold``).
 
-
-def non_gold_sentences(problem: Problem, step: Step) -> list[str]:
-    """Context sentences that are not gold facts (compared as the strict scorer compares facts), in order."""
-    gold = {normalize_fact(f) for f in step.facts}
-    seen: set[str] = set()
-    out: list[str] = []
-    for sentence in problem.context:
-        key = normalize_fact(sentence)
-        if key and key not in gold and key not in seen:
-            seen.add(key)
-            out.append(sentence)
-    return out
-
-
-def _non_gold(problem: Problem, step: Step, rng: random.Random) -> tuple[str, ...] | None:
-    pool = non_gold_sentences(problem, step)
-    k = min(max(len(step.facts), 1), len(pool))
-    if k == 0:
-        return None
-    chosen = sorted(rng.sample(range(len(pool)), k))
-    return tuple(pool[i] for i in chosen)
-
-
-def _contains_answer(text: str, problem: Problem) -> bool:
-    norm = f" {normalize_answer(text)} "
-    return any(a.strip() and f" {normalize_answer(a)} " in norm for a in problem.answers)
-
-
-def _cotempqa(problem: Problem, step: Step, rng: random.Random) -> tuple[str, ...] | None:
-    pool = [s for s in non_gold_sentences(problem, step) if not _contains_answer(s, problem)]
-    return (rng.choice(pool),) if pool else None
-
-
-_WORD = re.compile(r"\w+")
-
-
-def _msmarco(problem: Problem, step: Step, rng: random.Random) -> tuple[str, ...] | None:
-    pool = non_gold_sentences(problem, step)
-    if not pool:
-        return None
-    answer_words = set(_WORD.findall(problem.target_answer().casefold()))
-
-    def overlap(text: str) -> int:
-        return len(answer_words & set(_WORD.findall(text.casefold())))
-
-    fewest = min(overlap(p) for p in pool)
-    return (rng.choice([p for p in pool if overlap(p) == fewest]),)
-
-
-register_fact_perturbation("non_gold", _non_gold)
-register_fact_perturbation("cotempqa", _cotempqa)
-register_fact_perturbation("msmarco", _msmarco)
+    Raises:
+        KeyError: ``meta["perturbation"]`` names an unknown rule.
+    """
+    return perturb.rules_for(problem, SOURCES.find).fact_rule
 
 
 def perturb_steps(problem: Problem, rng: random.Random) -> tuple[tuple[Step, ...] | None, str]:
-    """Build wrong versions of every step of ``problem``.
+    """Wrong versions of every step of ``problem``, by its source's rules (:mod:`tracebench.traces.perturb`).
 
     Args:
         problem: The problem.
@@ -186,41 +131,14 @@ def perturb_steps(problem: Problem, rng: random.Random) -> tuple[tuple[Step, ...
     Returns:
         ``(steps, "")`` or ``(None, reason)`` when some step cannot be made wrong.
     """
-    if not problem.steps:
-        return None, "no_steps"
-    out: list[Step] = []
-    for step in problem.steps:
-        if step.kind == "classification":
-            others = [lab for lab in step.labels if normalize_label(lab) != normalize_label(step.label or "")]
-            if not others:
-                return None, "single_label"
-            out.append(Step(kind="classification", label=rng.choice(others), labels=step.labels))
-        elif step.kind == "retrieval":
-            facts = _PERTURBATIONS[perturbation_for(problem)](problem, step, rng)
-            if not facts:
-                return None, "no_wrong_facts"
-            out.append(Step.retrieval(facts))
-        else:
-            return None, f"unknown_step_kind:{step.kind}"
-    return tuple(out), ""
+    return perturb.perturb_steps(problem, rng, perturb.rules_for(problem, SOURCES.find))
 
 
-def derangement(n: int, rng: random.Random) -> list[int]:
-    """A random permutation of ``range(n)`` with no fixed point (Sattolo's algorithm; ``n >= 2``)."""
-    if n < 2:
-        raise ValueError("a derangement needs at least 2 items")
-    perm = list(range(n))
-    for i in range(n - 1, 0, -1):
-        j = rng.randrange(i)
-        perm[i], perm[j] = perm[j], perm[i]
-    return perm
-
-
-def _check(problem: Problem, target: str, regime: Regime) -> str:
+def _check(problem: Problem, target: str, regime: Regime, style: TraceStyle) -> str:
     """Score the target against the problem's own gold; return a skip reason or ``""``."""
     if regime == "answer_only":
-        return "" if score_sample(problem, target, mode="direct").answer_ok else "answer_not_right"
-    scored = score_sample(problem, target, profile="strict", mode="trace")
+        return "" if score_sample(problem, target, mode="direct", style=style).answer_ok else "answer_not_right"
+    scored = score_sample(problem, target, profile="strict", mode="trace", style=style)
     if not scored.answer_ok:
         return "answer_not_right"
     if regime == "correct_trace":
@@ -230,19 +148,23 @@ def _check(problem: Problem, target: str, regime: Regime) -> str:
     return "" if not scored.trace_ok else "swapped_trace_right"
 
 
-def build_regime(problems: Sequence[Problem], regime: Regime, seed: int = 0) -> RegimeData:
+def build_regime(
+    problems: Sequence[Problem], regime: Regime, seed: int = 0, style: str | TraceStyle | None = None
+) -> RegimeData:
     """Build the SFT examples of one regime.
 
     Args:
         problems: The problems, in order.
         regime: ``answer_only``, ``correct_trace``, ``incorrect_trace`` or ``swapped_trace``.
         seed: Seed of every random choice (label swaps, fact choices, the derangement).
+        style: The trace style of the prompts and targets (name or object; default ``paper``).
 
     Returns:
         The examples (problem order kept) and the skipped problems with their reasons.
     """
     if regime not in REGIMES:
         raise ValueError(f"unknown regime {regime!r}; expected one of {REGIMES}")
+    writer = get_style(style)
     data = RegimeData(regime=regime, examples=[])
     rng = random.Random(f"tracebench/{regime}/{seed}")
     partner: list[int] = []
@@ -257,18 +179,18 @@ def build_regime(problems: Sequence[Problem], regime: Regime, seed: int = 0) -> 
         if regime == "answer_only":
             prompt, target = render_prompt(problem, "direct"), answer
         else:
-            prompt = render_prompt(problem, "trace")
+            prompt = render_prompt(problem, "trace", writer)
             if regime == "correct_trace":
-                target = render(problem)
+                target = writer.render(problem)
             elif regime == "incorrect_trace":
                 steps, reason = perturb_steps(problem, rng)
                 if steps is None:
                     data.skip(problem, reason)
                     continue
-                target = render(problem, steps=steps, answer=answer)
+                target = writer.render(problem, steps=steps, answer=answer)
             else:
-                target = render(problem, steps=problems[partner[i]].steps, answer=answer)
-        reason = _check(problem, target, regime)
+                target = writer.render(problem, steps=problems[partner[i]].steps, answer=answer)
+        reason = _check(problem, target, regime, writer)
         if reason:
             data.skip(problem, reason)
             continue
