@@ -20,6 +20,7 @@ from tracebench import metrics as tb_metrics
 from tracebench.harness.interventions import FORCED_METRICS
 from tracebench.harness.tasks import DEFINED_MEAN_METRICS, MEAN_METRICS
 from tracebench.scoring import PAIR_METRICS
+from tracebench.scoring.metric_table import DIRECT_METRICS, TRACE_METRICS
 
 MEAN_KEYS: tuple[str, ...] = MEAN_METRICS
 DEFINED_MEAN_KEYS: tuple[str, ...] = DEFINED_MEAN_METRICS
@@ -81,7 +82,7 @@ METRICS: dict[str, Callable[[], Metric]] = {
 }
 """Every tracebench metric factory, by name."""
 
-TRACE_METRIC_NAMES: tuple[str, ...] = (
+_INSPECT_ORDER: tuple[str, ...] = (
     "answer_acc",
     "trace_acc",
     "trace_acc_paper",
@@ -98,9 +99,11 @@ TRACE_METRIC_NAMES: tuple[str, ...] = (
     "mismatch_rate",
     *PAIR_METRICS,
 )
-"""The metrics of a trace task, in the lm-eval tasks' order."""
+TRACE_METRIC_NAMES: tuple[str, ...] = (*_INSPECT_ORDER, *(n for n in TRACE_METRICS if n not in _INSPECT_ORDER))
+"""The metrics of a trace task (the metric table's :data:`~tracebench.scoring.metric_table.TRACE_METRICS`), in
+inspect's display order."""
 
-DIRECT_METRIC_NAMES: tuple[str, ...] = ("answer_acc",)
+DIRECT_METRIC_NAMES: tuple[str, ...] = DIRECT_METRICS
 FORCED_METRIC_NAMES: tuple[str, ...] = ("answer_acc", *FORCED_METRICS, *TRACE_METRIC_NAMES[1:])
 
 

@@ -36,6 +36,7 @@ from tracebench.metrics import (
     phi,
     quadrant_rates,
 )
+from tracebench.scoring.metric_table import PAIR_METRICS, TABLE_METRICS
 
 NAN = float("nan")
 CI_LEVEL = 0.95
@@ -197,12 +198,7 @@ def bootstrap_profile(
     stats = _means(draws, rows)
     samples: dict[str, np.ndarray] = {"answer_acc": stats["answer_acc"]}
     if trace:
-        samples.update(
-            trace_acc=stats["trace_acc"],
-            label_acc=stats["label_acc"],
-            parse_rate=stats["parse_rate"],
-            facts_f1=stats["facts_f1"],
-        )
+        samples.update({k: stats[k] for k in CI_FIELDS[2:]})
         samples.update(_pair_stats(draws, rows))
     q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
     out: dict[str, tuple[float, float]] = {}
@@ -242,7 +238,7 @@ def stats_from_profile(profile: SampleProfile, trace: bool, seed: int, iters: in
             n01=int(c[(t == 0) & (a == 1)].sum()),
             n00=int(c[(t == 0) & (a == 0)].sum()),
         )
-        for k in ("trace_acc", "label_acc", "parse_rate", "facts_f1"):
+        for k in CI_FIELDS[2:]:
             values[k] = means[k]
         for k in SUM_FIELDS:
             s, d = profile.sums.get(k, [0.0, 0.0])
@@ -333,7 +329,7 @@ def pool_stats(
         )
         values.update(_table_metrics(table))
     elif trace:
-        for k in ("p_answer_given_trace", "p_answer_given_no_trace", "p_trace_given_answer", "phi", "chi2", "chi2_p"):
+        for k in PAIR_METRICS + TABLE_METRICS:
             values[k] = NAN
     for norm in CHANCE_NORMALISERS:
         if norm in values:

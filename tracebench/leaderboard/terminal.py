@@ -48,8 +48,8 @@ PRIORITY: tuple[str, ...] = ("answer_acc", "trace_acc", "mismatch_rate", "n", "p
 """The default columns most important first: when the console is narrow, the last ones are left out first."""
 TERMINAL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 """Every column the leaderboard table can show (``--wide``)."""
-DIRECT_COLUMNS: tuple[str, ...] = ("answer_acc", "n")
-"""The columns defined for answer-only tasks."""
+DIRECT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if not c.trace_only)
+"""The columns defined for answer-only tasks (``answer_acc``, ``n``: the metric table's direct-mode columns)."""
 WIDE = TABLE_WIDTH  # kept for callers of the former API
 
 
