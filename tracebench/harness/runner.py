@@ -20,7 +20,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -91,18 +90,6 @@ def fast_start_applies(args: argparse.Namespace) -> bool:
     return is_tracebench_request(requested, tracebench_names())
 
 
-def _preload_torch() -> None:
-    """Import torch in a background thread (lm-eval imports it to seed its RNGs before the first request)."""
-
-    def work() -> None:
-        try:
-            import torch  # noqa: F401
-        except Exception:  # noqa: BLE001  (the main thread's import reports the error)
-            return
-
-    threading.Thread(target=work, name="tracebench-preload-torch", daemon=True).start()
-
-
 def main(argv: Sequence[str]) -> int:
     """Run lm-eval's command line (``lm_eval ARGV``) in this process with tracebench plugged in.
 
@@ -125,7 +112,6 @@ def main(argv: Sequence[str]) -> int:
         parser = HarnessCLI()
         args = parser.parse_args()
         if fast_start_applies(args):
-            _preload_torch()
             with tracebench_tasks_only():
                 parser.execute(args)
         else:
