@@ -60,7 +60,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "grid",
         help="recipes -> train -> evaluate -> leaderboard as one job graph (local processes or Slurm)",
-        description=(__doc__ or "").split("\n\n")[0],
+        description="Train every recipe, evaluate every student on its regime's task, build the leaderboard: one "
+        "job graph on this machine or on Slurm (submitit). A rerun skips finished jobs and resumes killed ones.",
     )
     p.add_argument("recipes", nargs="+", metavar="RECIPE", help="training recipes (training/recipes/*.yaml or any)")
     p.add_argument("--out", default="runs/grid", help="grid folder (default runs/grid)")
@@ -68,7 +69,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--jobs", type=_positive, default=1, help="local: jobs at once (default 1: one after the other)")
     p.add_argument("--partition", help="slurm: partition")
     p.add_argument("--gpus", type=int, default=None, help="GPUs per train/eval job (default: slurm 1, local 0)")
-    p.add_argument("--time", type=parse_minutes, default=240, help="time limit per job: minutes or [D-]HH:MM[:SS]")
+    p.add_argument(
+        "--time", type=parse_minutes, default=240, help="time limit per job: minutes or [D-]HH:MM[:SS] (default 240)"
+    )
     p.add_argument("--mem", type=int, default=None, metavar="GB", help="slurm: memory per job in GB")
     p.add_argument("--cpus", type=int, default=None, help="slurm: CPUs per job")
     p.add_argument(
