@@ -66,7 +66,7 @@ def test_task_manager_indexes_every_task_and_loads_ours() -> None:
     loaded = tm.load(wanted)["tasks"]
     for name in wanted:
         task = loaded[name]
-        assert task.VERSION == 1.0
+        assert task.VERSION == 2.0
         assert task.OUTPUT_TYPE == "generate_until"
         doc = task.test_docs()[0]
         assert "problem" in doc

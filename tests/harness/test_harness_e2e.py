@@ -138,7 +138,7 @@ def test_gold_scores_one_everywhere(gold: dict[str, Any], task: str) -> None:
     for line in check_samples(gold, task):
         assert line["tb_record"]["quadrant"] == "both_correct"
         assert line["filtered_resps"][0] == line["target"].removesuffix("</answer>")  # stop string dropped
-    assert gold["configs"][task]["metadata"]["version"] == 1.0
+    assert gold["configs"][task]["metadata"]["version"] == 2.0
 
 
 @pytest.mark.parametrize("task", ["tracebench_synth_world_direct", *BABI[1:]])
