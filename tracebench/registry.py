@@ -55,7 +55,7 @@ class Registry(Generic[T]):
     ) -> None:
         """Create a registry of ``kind`` with optional lazy modules, change callback and first entries."""
         self.kind = kind
-        self._on_change = on_change
+        self._listeners: list[Callable[[], None]] = [on_change] if on_change is not None else []
         self._entries: dict[str, T] = dict(entries or {})
         self._lazy: dict[str, str] = dict(lazy or {})
         self._loaders: list[Callable[[], None]] = []
@@ -82,10 +82,18 @@ class Registry(Generic[T]):
         self._loaders.append(loader)
         self._loaded = False
 
+    def reload(self) -> None:
+        """Run the loaders again on the next miss or full listing (e.g. after the registry they read changed)."""
+        self._loaded = False
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every registration or removal (e.g. another registry's :meth:`reload`)."""
+        self._listeners.append(listener)
+
     def changed(self) -> None:
-        """Called after every change: runs ``on_change`` (owners clear their caches there)."""
-        if self._on_change is not None:
-            self._on_change()
+        """Called after every change: runs the listeners (``on_change`` first)."""
+        for listener in self._listeners:
+            listener()
 
     # ------------------------------------------------------------------------------------ looking up
     @overload

@@ -116,8 +116,10 @@ def source_files(spec: SourceSpec) -> dict[str, str]:
     folder = spec.name
     for mode in ("trace", "direct"):
         out[f"{folder}/{task_name(spec.name, mode)}.yaml"] = task_yaml(spec, mode)
+    forced = spec.budgets.forced if spec.budgets.forced != TEMPLATE_BUDGETS.forced else None
     for intervention in INTERVENTIONS:
-        out[f"{folder}/{forced_task_name(spec.name, intervention)}.yaml"] = forced_task_yaml(spec.name, intervention)
+        name = forced_task_name(spec.name, intervention)
+        out[f"{folder}/{name}.yaml"] = forced_task_yaml(spec.name, intervention, forced)
     if spec.category_tasks is not None:
         for category in spec.categories:
             for mode in ("trace", "direct"):

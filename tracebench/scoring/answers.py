@@ -25,7 +25,7 @@ from dataclasses import replace
 from tracebench.normalize import exact_match, normalize_answer
 from tracebench.problem import Problem
 from tracebench.registry import Registry
-from tracebench.sources.base import AnswerScorer, load_all_sources
+from tracebench.sources.base import SOURCES, AnswerScorer, load_all_sources
 from tracebench.traces.base import ParsedTrace
 
 __all__ = [
@@ -57,6 +57,7 @@ def _register_source_scorers() -> None:
 
 
 ANSWER_SCORERS.add_loader(_register_source_scorers)
+SOURCES.add_listener(ANSWER_SCORERS.reload)  # a source registered later brings its scorers too
 
 
 def register_answer_scorer(name: str, scorer: AnswerScorer) -> None:
@@ -234,3 +235,5 @@ def note_unreadable_answer(problem: Problem, parsed: ParsedTrace) -> ParsedTrace
 def known_answer_scorer(name: str) -> bool:
     """Whether ``name`` is an answer scorer (built-in or a source's)."""
     return ANSWER_SCORERS.find(name) is not None
+
+
