@@ -60,10 +60,7 @@ from tracebench.metrics import Table2x2, summarize
 from tracebench.problem import Problem
 from tracebench.schemas import validate
 from tracebench.scoring import (
-    DIRECT_METRICS,
     PROFILES,
-    QUADRANTS,
-    TRACE_METRICS,
     Profile,
     ScoredSample,
     normalize_answer,
@@ -71,15 +68,17 @@ from tracebench.scoring import (
     score_sample,
     split_elements,
 )
+from tracebench.scoring.metric_table import DIRECT_METRICS, QUADRANTS, TABLE_METRICS, TRACE_METRICS
 from tracebench.scoring.study import has_study_rules, study_rules
 from tracebench.scoring.study.base import ReleasedChecks
 from tracebench.scoring.study.released import ReleasedVerdict, released_tables, released_verdicts
 from tracebench.sources import get_source
 from tracebench.traces.listrepr import parse_list_repr
 from tracebench.traces.prompt import PromptMode
+from tracebench.traces.style import DEFAULT_STYLE
 
 METRIC_NAMES: tuple[str, ...] = TRACE_METRICS
-"""Every aggregate metric name of DESIGN.md, in report order."""
+"""Every aggregate metric name of DESIGN.md, in report order (from :mod:`tracebench.scoring.metric_table`)."""
 
 DIRECT_METRIC_NAMES: tuple[str, ...] = DIRECT_METRICS
 """What an answer-only (``direct``) rescoring reports."""
@@ -497,8 +496,7 @@ def aggregate(samples: Sequence[ScoredSample], mode: PromptMode = "trace") -> di
     for name in names:
         out[name] = _json_number(summary.get(name))
     if mode == "trace":
-        out["chi2"] = _json_number(summary.get("chi2"))
-        out["chi2_p"] = _json_number(summary.get("chi2_p"))
+        out.update({name: _json_number(summary.get(name)) for name in TABLE_METRICS})
         table = Table2x2.from_pairs(pairs or [])
         out["counts"] = {
             "both_correct": table.n11,
@@ -576,8 +574,7 @@ def aggregate_released(verdicts: Sequence[ReleasedVerdict], mode: PromptMode = "
     out: dict[str, Any] = {"n": len(verdicts)}
     for name in METRIC_NAMES:
         out[name] = _json_number(summary.get(name))
-    out["chi2"] = _json_number(summary.get("chi2"))
-    out["chi2_p"] = _json_number(summary.get("chi2_p"))
+    out.update({name: _json_number(summary.get(name)) for name in TABLE_METRICS})
     table = Table2x2.from_pairs(pairs)
     out["counts"] = {
         "both_correct": table.n11,
@@ -630,6 +627,7 @@ def score_rows(
     profile: RescoreProfile = "strict",
     mode: PromptMode = "trace",
     on_row: Callable[[], None] | None = None,
+    style: str | None = None,
 ) -> RescoreResult:
     """Score joined rows under every profile and build records and metrics.
 
@@ -638,6 +636,7 @@ def score_rows(
         joins: Their join results (same order).
         profile: The profile whose metrics go to the top level and whose verdicts go to the records.
         mode: ``"trace"`` or ``"direct"``.
+        style: The trace style the generations are written in (default ``paper``).
         on_row: Called once per row (progress).
 
     Returns:
@@ -661,7 +660,9 @@ def score_rows(
                 }
             )
             continue
-        by_profile = {p: score_sample(join.problem, row.prediction, profile=p, mode=mode) for p in PROFILES}
+        by_profile = {
+            p: score_sample(join.problem, row.prediction, profile=p, mode=mode, style=style) for p in PROFILES
+        }
         for p, s in by_profile.items():
             scored[p].append(s)
         record = by_profile[record_profile].to_record()
@@ -694,6 +695,8 @@ def score_rows(
         metrics["answer_rules"] = rules
     metrics["profile"] = profile
     metrics["mode"] = mode
+    if style and style != DEFAULT_STYLE:
+        metrics["trace_style"] = style
     metrics["profiles"] = profiles
     metrics["join"] = {
         "rows": len(rows),
@@ -728,6 +731,7 @@ def rescore(
     rows: Sequence[GenerationRow] | None = None,
     on_problem: Callable[[], None] | None = None,
     on_row: Callable[[], None] | None = None,
+    style: str | None = None,
 ) -> RescoreResult:
     """Score a JSONL (or ``.jsonl.gz``) of external generations against a source's Problems.
 
@@ -745,6 +749,8 @@ def rescore(
         rows: The file's rows when already read (:func:`read_generations`), to read it once.
         on_problem: Called once per Problem searched (progress).
         on_row: Called once per row scored (progress).
+        style: The trace style the generations are written in (default ``paper``; ``json``, ...); a
+            non-default style is recorded as ``trace_style`` in the metrics.
 
     Returns:
         The :class:`RescoreResult`.
@@ -759,7 +765,7 @@ def rescore(
     if problems is None:
         problems = get_source(source).iter_all(**(source_options or {}))
     joins = join_rows(rows, problems, on_problem)
-    result = score_rows(rows, joins, profile=profile, mode=mode, on_row=on_row)
+    result = score_rows(rows, joins, profile=profile, mode=mode, on_row=on_row, style=style)
     duplicates = duplicate_rows(rows)
     head = {
         "name": " ".join((name or display_name(generations)).split()) or display_name(generations),

@@ -70,6 +70,11 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--mode", choices=("trace", "direct"), default="trace", help="trace-prompted or answer-only (default: trace)"
     )
+    p.add_argument(
+        "--trace-style",
+        default="paper",
+        help="trace style the generations are written in: paper (the study's sentences) or json (default: %(default)s)",
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--fail-on-unmatched", action="store_true", help="exit with status 1 when a row matched nothing")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -92,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         write_outputs,
     )
     from tracebench.sources import DataNotFoundError, get_source
+    from tracebench.traces.style import check_style
 
     console = Console(stderr=True)
     profile: RescoreProfile = "strict" if args.profile == "all" else args.profile
@@ -101,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
             raise RescoreInputError(f"--data {args.data}: no such file or folder")
         options = source_options(args)
         get_source(args.source)  # unknown source: fail before reading anything
+        style = check_style(args.trace_style, "--trace-style")
         context = None if str(args.context_field).lower() in ("", "none") else args.context_field
         fields = FieldNames(
             prediction=args.prediction_field, question=args.question_field, context=context, gold=args.gold_field
@@ -147,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
                 rows=rows,
                 on_problem=on_problem,
                 on_row=on_row,
+                style=style,
             )
         paths = write_outputs(result, args.out)
     except (RescoreInputError, DataNotFoundError, OutputPathError, KeyError, ValueError) as exc:

@@ -19,6 +19,7 @@ _FIELD_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("base", str, "base model: smollm2 (embedded), tiny / tiny-bpe / tiny-llama3 / tiny-qwen3, a folder or a hub id"),
     ("output", str, "student folder to create"),
     ("regime", str, "answer_only | correct_trace | incorrect_trace | swapped_trace"),
+    ("trace_style", str, "trace style of prompts and targets: paper (default, the study's sentences) | json"),
     ("source", str, "registered source to train on (synth_world, babi, cotempqa, msmarco, ...)"),
     ("split", str, "source split (default train)"),
     ("data", str, "Problems JSONL file to train on (instead of --source)"),
@@ -115,7 +116,7 @@ def _export(config: Any, path: str) -> int:
     check_output_file(path, "--export")  # before any work: a folder, a read-only place, a path below a file
     config.validate()
     problems = load_training_problems(config.source, config.split, config.data, config.limit, config.source_options)
-    data = build_regime(problems, config.regime, config.seed)
+    data = build_regime(problems, config.regime, config.seed, config.trace_style)
     write_examples(path, data.examples)
     print(json.dumps({"file": path, **regime_summary(data, len(problems))}, indent=2))
     return 0

@@ -71,6 +71,8 @@ class TrainConfig:
         tiny_hidden: Hidden size of tiny students.
         tiny_layers: Layers of tiny students.
         name: A name for the student (model card title).
+        trace_style: The trace style of the prompts and targets (``paper``, the study's sentences, or ``json``;
+            any registered :class:`~tracebench.traces.style.TraceStyle`).
     """
 
     base: str = "smollm2"
@@ -109,6 +111,7 @@ class TrainConfig:
     tiny_hidden: int = 64
     tiny_layers: int = 2
     name: str = ""
+    trace_style: str = "paper"
 
     def validate(self, where: str = "config") -> TrainConfig:
         """Check field values; return ``self``.
@@ -123,6 +126,10 @@ class TrainConfig:
 
         if self.regime not in REGIMES:
             raise bad("regime", f"{self.regime!r} is not one of {REGIMES}")
+        from tracebench.traces.style import style_names
+
+        if self.trace_style not in style_names():
+            raise bad("trace_style", f"{self.trace_style!r} is not one of {tuple(style_names())}")
         if self.method not in METHODS:
             raise bad("method", f"{self.method!r} is not one of {METHODS}")
         if self.loss not in LOSSES:
