@@ -311,3 +311,12 @@ def test_a_stopped_training_is_requeued_to_resume(grid: tuple[list[Path], GridOp
     assert again.command == (*job.command[:-1], "--resume") and again.key == job.key
     board = plan(build_jobs(load_recipes(paths), opts))[-1]
     assert GridTask().checkpoint(board).args == (board,)
+
+
+def test_worker_clears_what_a_killed_attempt_left(tmp_path: Path) -> None:
+    job = _job(tmp_path, "import sys, pathlib; pathlib.Path(sys.argv[1], 'r.json').write_text('{}')")
+    left = job.output.parent / f".{job.output.name}.abc123.staging"
+    left.mkdir(parents=True)
+    (left / "half.jsonl").write_text("{")
+    run_job(job)
+    assert not left.exists() and (job.output / "r.json").is_file()

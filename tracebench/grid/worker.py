@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -32,13 +31,6 @@ class JobFailedError(RuntimeError):
 def _record(path: Path, job: Job, **extra: Any) -> None:
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     write_json(path, {"job": job.id, "key": job.key, "host": socket.gethostname(), "time": now, **extra})
-
-
-def _remove_stale_stages(output: Path) -> None:
-    """Remove staging folders of ``output`` left by a killed earlier attempt (this grid's own folders)."""
-    for stage in output.parent.glob(f".{output.name}.*.staging"):
-        if stage.is_dir():
-            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _run(job: Job, command: list[str]) -> int:
@@ -78,8 +70,7 @@ def run_job(job: Job) -> dict[str, Any]:
     if job.staged:
         from tracebench.io import staged_output_dir
 
-        _remove_stale_stages(job.output)
-        with staged_output_dir(job.output) as stage:
+        with staged_output_dir(job.output) as stage:  # also removes what a killed attempt left beside it
             status = _run(job, [str(stage) if part == STAGE else part for part in job.command])
             if status != 0:
                 raise JobFailedError(f"{job.id}: exited with status {status}; see {job.log}")
