@@ -83,10 +83,11 @@ from typing import Any
 from tracebench.io import InputFileError
 from tracebench.problem import Problem, Step
 from tracebench.sources.base import (
+    DataLocation,
     DataNotFoundError,
-    DataPathError,
     SourceSpec,
-    hub_offline,
+    how_to_point,
+    local_or_hub,
     locate_data,
     register_source,
 )
@@ -461,12 +462,18 @@ def hub_data() -> ParquetData:
     return ParquetData(HUB_ID, f"the hub dataset {HUB_ID} (revision {HUB_REVISION})", HUB_REVISION, remote=True)
 
 
+DATA = DataLocation(
+    env_var=ENV_VAR,
+    candidates=(ARCHIVE_NAME, ARCHIVE_FOLDER, "babi_qa"),
+    hub_id=HUB_ID,
+    what=f"the bAbI tasks ({ARCHIVE_NAME})",
+)
+"""Where the bAbI data is looked for (:func:`open_data`)."""
+
+
 def _how_to_point() -> str:
-    return (
-        f"Point tracebench at a local copy of {ARCHIVE_NAME} (or its extracted folder) with {ENV_VAR}=/path/to/"
-        f"{ARCHIVE_NAME}, or TRACEBENCH_DATA_DIR=/path/to/root (holding babi/{ARCHIVE_NAME}), or the lm-eval "
-        f'task option --metadata \'{{"data_path": "/path/to/{ARCHIVE_NAME}"}}\'.'
-    )
+    what = f"a local copy of {ARCHIVE_NAME} (or its extracted folder)"
+    return how_to_point(SOURCE, ENV_VAR, what, ARCHIVE_NAME, ARCHIVE_NAME) + "."
 
 
 def _is_data_folder(path: Path) -> bool:
@@ -488,24 +495,21 @@ def open_data(data_path: str | os.PathLike[str] | None = None) -> BabiData:
         DataNotFoundError: Nothing local and the hub is switched off; the message says how to point
             tracebench at local files.
     """
-    try:
-        path = locate_data(
+    found = local_or_hub(
+        lambda: locate_data(
             SOURCE,
             ENV_VAR,
-            (ARCHIVE_NAME, ARCHIVE_FOLDER, "babi_qa"),
+            DATA.candidates,
             explicit=data_path,
-            what=f"the bAbI tasks ({ARCHIVE_NAME})",
+            what=DATA.what,
             accept=_is_data_folder,
-        )
-    except DataPathError:  # a path the user gave is final: never replaced by the hub copy
-        raise
-    except DataNotFoundError as exc:
-        if hub_offline():
-            raise DataNotFoundError(
-                f"{exc} The hub copy ({HUB_ID}, revision {HUB_REVISION}) was not tried: the hub is switched off "
-                "(HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)."
-            ) from None
-        return hub_data()
+        ),
+        lambda _: hub_data(),
+        f"{HUB_ID}, revision {HUB_REVISION}",
+    )
+    if not isinstance(found, Path):
+        return found
+    path = found
     if path.is_file():
         if not tarfile.is_tarfile(path):
             raise DataNotFoundError(f"{path} is not a tar archive; expected {ARCHIVE_NAME}. {_how_to_point()}")
@@ -759,6 +763,7 @@ def iter_all(
 SPEC = register_source(
     SourceSpec(
         study_rules="babi",
+        data=DATA,
         name=SOURCE,
         labels=LABELS,
         load=load,

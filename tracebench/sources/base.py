@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tracebench.problem import Problem, Step
 from tracebench.registry import Registry
@@ -377,11 +377,65 @@ def locate_data(
     raise DataNotFoundError(
         f"{what} for source '{source}': not found locally"
         + (f"; looked in: {'; '.join(looked)}" if looked else " (no location was given)")
-        + f". Point tracebench at it with the environment variable {env_var}=/path/to/{example}"
-        + f", or {DATA_DIR_ENV}=/path/to/root (holding {source}/{example}), or the lm-eval task option"
-        + f' --metadata \'{{"data_path": "/path/to/{example}"}}\''
+        + ". "
+        + how_to_point(source, f"the environment variable {env_var}", "it", example, example)
         + " (README: 'Pointing tracebench at local data')."
     )
+
+
+def how_to_point(source: str, env_var: str, what: str, target: str, holding: str) -> str:
+    """The one text saying how to point tracebench at a source's local data (every source's messages use it).
+
+    Args:
+        source: Source name (its sub-folder under ``TRACEBENCH_DATA_DIR``).
+        env_var: The source's environment variable.
+        what: What to point at (``"a folder holding equal.json, ..."``).
+        target: The example path's last part (``"cotempqa"``, the archive's name).
+        holding: What ``$TRACEBENCH_DATA_DIR/<source>/`` holds (``"equal.json, ..."``).
+
+    Returns:
+        ``"Point tracebench at {what} with {env_var}=/path/to/{target}, or TRACEBENCH_DATA_DIR=... (holding
+        {source}/{holding}), or the lm-eval task option --metadata '{"data_path": ...}'"`` (no final full stop).
+    """
+    return (
+        f"Point tracebench at {what} with {env_var}=/path/to/{target}, or {DATA_DIR_ENV}=/path/to/root "
+        f"(holding {source}/{holding}), or the lm-eval task option "
+        f'--metadata \'{{"data_path": "/path/to/{target}"}}\''
+    )
+
+
+T = TypeVar("T")
+
+
+def local_or_hub(
+    locate: Callable[[], Path], hub: Callable[[DataNotFoundError], T], hub_copy: str, pointer: str = ""
+) -> Path | T:
+    """A source's local data if found, else its hub copy: the one local-or-hub rule every source follows.
+
+    Args:
+        locate: Finds the local data (usually :func:`locate_data`).
+        hub: Gets the hub copy; given the local error (to quote when the hub fails too).
+        hub_copy: The hub copy in words (``"Warrieryes/CotempQA"``), for the message when the hub is off.
+        pointer: How to point at local data (:func:`how_to_point`), added to that message.
+
+    Returns:
+        ``locate()``, or ``hub(error)`` when nothing local was found.
+
+    Raises:
+        DataPathError: A location the user gave is missing, unreadable or empty (never replaced by the hub).
+        DataNotFoundError: Nothing local and the hub is switched off (``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE``).
+    """
+    try:
+        return locate()
+    except DataPathError:  # a path the user gave is final: never replaced by the hub copy
+        raise
+    except DataNotFoundError as exc:
+        if hub_offline():
+            raise DataNotFoundError(
+                f"{exc} {pointer + ' ' if pointer else ''}The hub copy ({hub_copy}) was not tried: the hub is "
+                "switched off (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)."
+            ) from None
+        return hub(exc)
 
 
 def check_data_path(value: Any, name: str = "data_path") -> Path | None:

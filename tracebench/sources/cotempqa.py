@@ -104,13 +104,14 @@ from tracebench.problem import Problem, Step
 from tracebench.schemas import RecordError
 from tracebench.sources.base import (
     CategoryTasks,
+    DataLocation,
     DataNotFoundError,
-    DataPathError,
     GenBudgets,
     SourceSpec,
     check_data_path,
     contains_answer,
-    hub_offline,
+    how_to_point,
+    local_or_hub,
     locate_data,
     non_gold_sentences,
     register_source,
@@ -142,12 +143,18 @@ _FACT = re.compile(
 # ------------------------------------------------------------------------------------------------ reading
 
 
+DATA = DataLocation(
+    env_var=ENV_VAR,
+    candidates=("cotempqa", "CotempQA", "data"),
+    hub_id=HUB_ID,
+    what="the CoTempQA files (equal.json, overlap.json, during.json, mix.json)",
+)
+"""Where the CoTempQA files are looked for (:func:`data_files`)."""
+
+
 def _how_to_point() -> str:
-    return (
-        f"Point tracebench at a folder holding equal.json, overlap.json, during.json and mix.json with "
-        f"{ENV_VAR}=/path/to/cotempqa, or TRACEBENCH_DATA_DIR=/path/to/root (holding cotempqa/equal.json, ...), "
-        'or the lm-eval task option --metadata \'{"data_path": "/path/to/cotempqa"}\'.'
-    )
+    what = "a folder holding equal.json, overlap.json, during.json and mix.json"
+    return how_to_point(SOURCE, ENV_VAR, what, "cotempqa", "equal.json, ...") + "."
 
 
 def _is_data_folder(path: Path) -> bool:
@@ -225,23 +232,8 @@ def data_files(
     explicit = check_data_path(data_path)
     if explicit is not None and explicit.is_file():
         explicit = explicit.parent
-    try:
-        folder = locate_data(
-            SOURCE,
-            ENV_VAR,
-            ("cotempqa", "CotempQA", "data"),
-            explicit=explicit,
-            what="the CoTempQA files (equal.json, overlap.json, during.json, mix.json)",
-            accept=_is_data_folder,
-        )
-    except DataPathError:  # a path the user gave is final: never replaced by the hub copy
-        raise
-    except DataNotFoundError as exc:
-        if hub_offline():
-            raise DataNotFoundError(
-                f"{exc} {_how_to_point()} The hub copy ({HUB_ID}) was not tried: the hub is switched off "
-                "(HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)."
-            ) from None
+
+    def hub(exc: DataNotFoundError) -> dict[str, Path]:
         out: dict[str, Path] = {}
         for label in labels:
             try:
@@ -252,6 +244,18 @@ def data_files(
                     f"{type(hub_exc).__name__}: {hub_exc}"
                 ) from hub_exc
         return out
+
+    found = local_or_hub(
+        lambda: locate_data(
+            SOURCE, ENV_VAR, DATA.candidates, explicit=explicit, what=DATA.what, accept=_is_data_folder
+        ),
+        hub,
+        HUB_ID,
+        _how_to_point(),
+    )
+    if not isinstance(found, Path):
+        return found
+    folder = found
     if folder.is_file():
         folder = folder.parent
     missing = [label for label in labels if not (folder / f"{label}.json").is_file()]
@@ -552,6 +556,7 @@ SPEC = register_source(
         env_var=ENV_VAR,
         categories=LABELS,
         phrasings={"paper": PHRASING},
+        data=DATA,
         answer_scorers=ANSWER_SCORERS,
         study_rules="cotempqa",
         wrong_facts=wrong_facts,

@@ -78,11 +78,12 @@ from tracebench.problem import Problem, Step
 from tracebench.schemas import RecordError
 from tracebench.sources.base import (
     CategoryTasks,
+    DataLocation,
     DataNotFoundError,
-    DataPathError,
     GenBudgets,
     SourceSpec,
-    hub_offline,
+    how_to_point,
+    local_or_hub,
     locate_data,
     non_gold_sentences,
     register_source,
@@ -108,13 +109,13 @@ _WORD = re.compile(r"\w+")
 # ------------------------------------------------------------------------------------------------ reading
 
 
+DATA = DataLocation(env_var=ENV_VAR, candidates=("ms_marco",), hub_id=HUB_ID, what="MS MARCO parquet files")
+"""Where the MS MARCO parquet files are looked for (:func:`split_files`; ``what`` gets the config)."""
+
+
 def _how_to_point(config: str) -> str:
-    return (
-        f"Point tracebench at a folder holding the hub's parquet files ({config}/train-*.parquet, "
-        f"{config}/validation-*.parquet) with {ENV_VAR}=/path/to/ms_marco, or TRACEBENCH_DATA_DIR=/path/to/root "
-        f"(holding msmarco/{config}/...), or the lm-eval task option "
-        '--metadata \'{"data_path": "/path/to/ms_marco"}\'.'
-    )
+    what = f"a folder holding the hub's parquet files ({config}/train-*.parquet, {config}/validation-*.parquet)"
+    return how_to_point(SOURCE, ENV_VAR, what, "ms_marco", f"{config}/...") + "."
 
 
 def find_split_files(root: Path, config: str, hub_split: str) -> list[Path]:
@@ -171,30 +172,29 @@ def split_files(
     """
     if config not in CONFIGS:
         raise ValueError(f"unknown MS MARCO config {config!r}: expected one of {CONFIGS}")
-    try:
-        root = locate_data(
-            SOURCE,
-            ENV_VAR,
-            ("ms_marco",),
-            explicit=data_path,
-            what=f"MS MARCO {config} parquet files",
-            accept=_is_data_folder,
-        )
-    except DataPathError:  # a path the user gave is final: never replaced by the hub copy
-        raise
-    except DataNotFoundError as exc:
-        if hub_offline():
-            raise DataNotFoundError(
-                f"{exc} {_how_to_point(config)} The hub copy ({HUB_ID}) was not tried: the hub is switched off "
-                "(HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)."
-            ) from None
+
+    def hub(exc: DataNotFoundError) -> Path:
         try:
-            root = _hub_folder(config, hub_split, revision)
+            return _hub_folder(config, hub_split, revision)
         except Exception as hub_exc:  # any network / hub failure
             raise DataNotFoundError(
                 f"{exc} The hub copy ({HUB_ID}, {config}/{hub_split}) could not be fetched: "
                 f"{type(hub_exc).__name__}: {hub_exc}"
             ) from hub_exc
+
+    root = local_or_hub(
+        lambda: locate_data(
+            SOURCE,
+            ENV_VAR,
+            DATA.candidates,
+            explicit=data_path,
+            what=f"MS MARCO {config} parquet files",
+            accept=_is_data_folder,
+        ),
+        hub,
+        HUB_ID,
+        _how_to_point(config),
+    )
     if root.is_file():
         return [root]
     files = find_split_files(root, config, hub_split)
@@ -665,6 +665,7 @@ SPEC = register_source(
         categories=LABELS,
         answer_scorers=ANSWER_SCORERS,
         study_rules="msmarco",
+        data=DATA,
         wrong_facts=wrong_facts,
         budgets=GenBudgets(
             trace=1024,
