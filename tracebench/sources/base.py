@@ -180,7 +180,9 @@ class SourceSpec:
     data: DataLocation | None = None
 
 
-# Sources are imported lazily (first use), so ``import tracebench`` stays cheap.
+# Sources are imported lazily (first use), so ``import tracebench`` stays cheap. This table only says which
+# module registers which name (and the order of tracebench's task groups); a module added under
+# tracebench/sources/ without a line here is found by :func:`_discover_sources` when a name is missed.
 _MODULES: dict[str, str] = {
     "babi": "tracebench.sources.babi",
     "synth_world": "tracebench.sources.synth.world",
@@ -191,6 +193,21 @@ _MODULES: dict[str, str] = {
 
 SOURCES: Registry[SourceSpec] = Registry("source", lazy=_MODULES)
 """Every source, by name (built-in ones imported on first use)."""
+
+_PACKAGE = __name__.rsplit(".", 1)[0]
+
+
+def _discover_sources() -> None:
+    """Import every module of the ``tracebench.sources`` package (each source module registers itself)."""
+    import importlib
+    import pkgutil
+
+    package = importlib.import_module(_PACKAGE)
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{_PACKAGE}."):
+        importlib.import_module(info.name)
+
+
+SOURCES.add_loader(_discover_sources)
 
 _REGISTRY = SOURCES  # the former name
 
@@ -210,8 +227,12 @@ def register_source(spec: SourceSpec) -> SourceSpec:
 
 
 def builtin_source_names() -> list[str]:
-    """The sources shipped with tracebench, in their listing order (the order of the group task files)."""
-    return list(_MODULES)
+    """The sources shipped with tracebench (modules of this package), in listing order (the task groups' order).
+
+    The sources of the lazy table first, in its order, then any other source module of the package by name.
+    """
+    found = {name for name, spec in SOURCES.items() if spec.load.__module__.startswith(f"{_PACKAGE}.")}
+    return [*(_MODULES), *sorted(found - set(_MODULES))]
 
 
 def source_names() -> list[str]:
