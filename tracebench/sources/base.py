@@ -2,7 +2,12 @@
 
 A source is registered as a :class:`SourceSpec`: a name, its closed label set, a ``load`` function that
 returns a selection (a split, with options) and an ``iter_all`` function that yields every Problem the
-source can produce (used by ``tracebench rescore`` to join external generations).
+source can produce (used by ``tracebench rescore`` to join external generations), plus everything else
+source-specific the flow needs (its phrasings, answer scorers, study rules, how to make a step wrong, the
+answer a forced trace implies, generation budgets, where its data is looked for): see :class:`SourceSpec`.
+
+Adding a source: one module under ``tracebench/sources/`` that calls :func:`register_source` (found without
+any other edit), then ``python -m tracebench.harness.task_files`` writes its task folder and the groups.
 
 Local data is found, in order, from: an explicit path (function argument, ``--data``, or the lm-eval
 task's ``metadata.data_path``); the source's own environment variable (``TRACEBENCH_BABI_PATH``, ...); the
