@@ -3,10 +3,11 @@
 Builds N (default 100,000) outputs for procedurally generated bAbI-like Problems, a seeded mix of shapes:
 gold traces, perturbed traces (wrong label and/or facts), messy real-shaped outputs (the study's Qwen3 and
 Llama shapes: ``assistant`` line, newlines around ``<think>``, lower-cased facts, a missing colon, no
-``<answer>`` tag, unclosed or mangled ``<think>``, answer-only), and garbage (random text). Then times
+``<answer>`` tag, unclosed or mangled ``<think>``, answer-only), garbage (random text), and the second trace
+style, ``json`` (gold, perturbed and messy JSON traces, scored with ``style="json"``). Then times
 ``score_sample`` (parse + score, strict profile) over all of them in this process (one core).
 
-Target: >= 20,000 samples/s.
+Target: >= 50,000 samples/s (CPU time of this process; run it pinned to one core: ``taskset -c 0``).
 
 Optionally (``--lm-eval``) runs ``lm_eval --model tracebench-gold --tasks tracebench_synth_world`` in this
 process with timers around tracebench's hooks (dataset loading, ``doc_to_text``, ``process_results``,
@@ -32,12 +33,28 @@ from rich.console import Console
 from rich.table import Table
 
 from tracebench import Problem, Step, render, score_sample
+from tracebench.traces import get_style
 
 LABELS = ("single-supporting-fact", "two-supporting-facts", "counting", "lists-sets", "basic-induction")
 NAMES = ("Mary", "John", "Sandra", "Daniel", "Bill", "Fred")
 PLACES = ("kitchen", "garden", "hallway", "office", "bathroom", "bedroom")
 VERBS = ("went to", "journeyed to", "travelled to", "moved to")
-KINDS = ("gold", "perturbed", "qwen", "llama", "no_colon", "no_answer_tag", "unclosed", "answer_only", "garbage")
+KINDS = (
+    "gold",
+    "perturbed",
+    "qwen",
+    "llama",
+    "no_colon",
+    "no_answer_tag",
+    "unclosed",
+    "answer_only",
+    "garbage",
+    "json_gold",
+    "json_perturbed",
+    "json_messy",
+)
+WEIGHTS = (30, 15, 15, 10, 5, 5, 5, 10, 5, 10, 5, 5)
+JSON = get_style("json")
 
 
 def make_problem(rng: random.Random, i: int) -> Problem:
@@ -81,24 +98,37 @@ def make_output(rng: random.Random, p: Problem, kind: str) -> str:
         return f"assistant\n\n<think>{rng.choice(p.context)}>"
     if kind == "answer_only":
         return rng.choice(("assistant\n\n", "assistant\n<think>\n\n</think>\n\n")) + p.target_answer()
+    if kind == "json_gold":
+        return JSON.render(p)
+    if kind == "json_perturbed":
+        label = rng.choice([lab for lab in LABELS if lab != p.label])
+        steps = (Step.classification(label, LABELS), Step.retrieval([s.lower() for s in rng.sample(p.context, 2)]))
+        return JSON.render(p, steps=steps, answer=rng.choice(PLACES))
+    if kind == "json_messy":  # chat header, single quotes, unclosed object, answer on the last line
+        body = JSON.render_trace(p).replace('"', "'")[: -rng.randint(1, 3)]
+        return f"assistant\n<think>\n{body}\n</think>\n\n{p.target_answer()}"
     # garbage
     alphabet = "abcdefghijklmnopqrstuvwxyz <>[]'\",.:\n"
     return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
 
 
-def build(n: int, seed: int) -> tuple[list[tuple[Problem, str]], Counter[str]]:
-    """``n`` (problem, output) pairs and the count of each shape."""
+def build(n: int, seed: int) -> tuple[list[tuple[Problem, str, str]], Counter[str]]:
+    """``n`` (problem, output, trace style) triples and the count of each shape."""
     rng = random.Random(seed)
     problems = [make_problem(rng, i) for i in range(1000)]
-    weights = (30, 15, 15, 10, 5, 5, 5, 10, 5)
-    kinds = rng.choices(KINDS, weights=weights, k=n)
+    kinds = rng.choices(KINDS, weights=WEIGHTS, k=n)
     pairs = [
-        (problems[i % len(problems)], make_output(rng, problems[i % len(problems)], k)) for i, k in enumerate(kinds)
+        (
+            problems[i % len(problems)],
+            make_output(rng, problems[i % len(problems)], k),
+            "json" if k.startswith("json") else "paper",
+        )
+        for i, k in enumerate(kinds)
     ]
     return pairs, Counter(kinds)
 
 
-def time_scoring(pairs: list[tuple[Problem, str]]) -> tuple[float, float, Counter[str]]:
+def time_scoring(pairs: list[tuple[Problem, str, str]]) -> tuple[float, float, Counter[str]]:
     """Score every pair (strict profile).
 
     Returns:
@@ -107,8 +137,8 @@ def time_scoring(pairs: list[tuple[Problem, str]]) -> tuple[float, float, Counte
     """
     quadrants: Counter[str] = Counter()
     start, cpu = time.perf_counter(), time.process_time()
-    for problem, output in pairs:
-        s = score_sample(problem, output)
+    for problem, output, style in pairs:
+        s = score_sample(problem, output, style=style)
         quadrants[str(s.pair())] += 1
     return time.perf_counter() - start, time.process_time() - cpu, quadrants
 
@@ -185,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lm-eval", action="store_true", help="also profile an lm-eval run of the gold reference model")
     ap.add_argument("--limit", type=int, default=200, help="lm-eval --limit for --lm-eval")
-    ap.add_argument("--target", type=float, default=20_000.0)
+    ap.add_argument("--target", type=float, default=50_000.0)
     args = ap.parse_args(argv)
     console = Console()
 

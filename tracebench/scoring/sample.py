@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracebench.normalize import normalize_label
 from tracebench.problem import Problem
 from tracebench.scoring.answers import note_unreadable_answer, score_answer
 from tracebench.scoring.metric_table import DIRECT_METRICS as DIRECT_METRICS  # re-exported names
@@ -16,7 +17,7 @@ from tracebench.scoring.metric_table import PAIR_METRICS as PAIR_METRICS
 from tracebench.scoring.metric_table import QUADRANTS as QUADRANTS
 from tracebench.scoring.metric_table import SAMPLE_METRICS as SAMPLE_METRICS
 from tracebench.scoring.metric_table import TRACE_METRICS as TRACE_METRICS
-from tracebench.scoring.steps import PROFILES, Profile, fact_scores, step_correct
+from tracebench.scoring.steps import PROFILES, FactScores, Profile, fact_scores, facts_in_text, step_correct
 from tracebench.scoring.study import has_study_rules, study_rules
 from tracebench.traces.answer import reject_context_copy
 from tracebench.traces.base import ParsedTrace
@@ -99,6 +100,34 @@ def _answer_metrics(
     return metrics
 
 
+def _step_verdicts(problem: Problem, parsed: ParsedTrace) -> tuple[tuple[dict[str, Any], ...], FactScores | None]:
+    """Each gold step's verdict under both profiles, and the fact overlap of the first retrieval step.
+
+    The same verdicts as :func:`~tracebench.scoring.steps.step_correct` per profile, computed once per step
+    (a retrieval step's strict verdict is its fact overlap's ``exact``).
+    """
+    verdicts: list[dict[str, Any]] = []
+    scores: FactScores | None = None
+    think = parsed.think.casefold()  # casefold works character by character: fold once, join after
+    for step in problem.steps:
+        if step.kind == "retrieval":
+            overlap = fact_scores(step.facts, parsed.facts)
+            if scores is None:
+                scores = overlap
+            strict = overlap.exact == 1.0
+            written = "\n".join(parsed.facts).casefold() if parsed.facts else ""
+            paper = facts_in_text(step.facts, think + "\n" + written)
+        elif step.kind == "classification":
+            gold = step.label or ""
+            strict = parsed.label is not None and normalize_label(parsed.label) == normalize_label(gold)
+            paper = gold.casefold() in think + "\n" + (parsed.label or "").casefold()
+        else:
+            strict = step_correct(step, parsed, "strict")  # raises: unknown step kind
+            paper = strict
+        verdicts.append({"kind": step.kind, "strict": strict, "paper": paper})
+    return tuple(verdicts), scores
+
+
 def score_sample(
     problem: Problem,
     output: str | None,
@@ -141,14 +170,7 @@ def score_sample(
     parsed = note_unreadable_answer(problem, reject_context_copy(reader.parse(output), problem.context))
     answer_metrics = _answer_metrics(problem, parsed.answer, output, profile)
     answer_ok = answer_metrics["answer_acc"] == 1.0
-    verdicts = tuple(
-        {
-            "kind": s.kind,
-            "strict": step_correct(s, parsed, "strict"),
-            "paper": step_correct(s, parsed, "paper"),
-        }
-        for s in problem.steps
-    )
+    verdicts, scores = _step_verdicts(problem, parsed)
     trace_strict = all(v["strict"] for v in verdicts)
     trace_paper = all(v["paper"] for v in verdicts)
     trace_ok = trace_strict if profile == "strict" else trace_paper
@@ -156,14 +178,11 @@ def score_sample(
     metrics: dict[str, float | None] = dict(answer_metrics)
     cls = [v for v in verdicts if v["kind"] == "classification"]
     metrics["label_acc"] = float(all(v[profile] for v in cls)) if cls else None
-    ret = problem.step("retrieval")
-    if ret is not None:
-        fs = fact_scores(ret.facts, parsed.facts)
-        ret_v = [v for v in verdicts if v["kind"] == "retrieval"]
-        metrics["facts_exact"] = float(all(v[profile] for v in ret_v))
-        metrics["facts_precision"] = fs.precision
-        metrics["facts_recall"] = fs.recall
-        metrics["facts_f1"] = fs.f1
+    if scores is not None:
+        metrics["facts_exact"] = float(all(v[profile] for v in verdicts if v["kind"] == "retrieval"))
+        metrics["facts_precision"] = scores.precision
+        metrics["facts_recall"] = scores.recall
+        metrics["facts_f1"] = scores.f1
     else:
         metrics.update(facts_exact=None, facts_precision=None, facts_recall=None, facts_f1=None)
     metrics["trace_acc"] = float(trace_strict)

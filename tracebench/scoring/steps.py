@@ -18,7 +18,9 @@ needs a whole generations file and exists only in ``tracebench rescore``
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from tracebench.problem import Step
@@ -74,8 +76,8 @@ def fact_scores(gold: tuple[str, ...], written: tuple[str, ...] | None) -> FactS
     Returns:
         The :class:`FactScores`.
     """
-    g = {normalize_fact(f) for f in gold}
-    w = {normalize_fact(f) for f in (written or ())} - {""}
+    g = _gold_fact_set(gold) if isinstance(gold, tuple) else frozenset(normalize_fact(f) for f in gold)
+    w = {normalize_fact(f) for f in written} - {""} if written else set()
     hit = len(g & w)
     precision = hit / len(w) if w else (1.0 if not g else 0.0)
     recall = hit / len(g) if g else (1.0 if not w else 0.0)
@@ -98,9 +100,30 @@ def facts_correct(
         Whether the step counts as correct under ``profile``.
     """
     if profile == "paper":
-        haystack = (think + "\n" + "\n".join(written or ())).casefold()
-        return any(f.casefold().strip() in haystack for f in gold if f.strip())
+        return facts_in_text(gold, (think + "\n" + "\n".join(written or ())).casefold())
     return fact_scores(gold, written).exact == 1.0
+
+
+def facts_in_text(gold: Sequence[str], haystack: str) -> bool:
+    """Whether at least one non-blank gold fact (case-folded, stripped) is in ``haystack`` (already case-folded)."""
+    needles = _gold_needles(gold) if isinstance(gold, tuple) else _needles(gold)
+    return any(n in haystack for n in needles)
+
+
+def _needles(gold: Iterable[str]) -> tuple[str, ...]:
+    return tuple(f.casefold().strip() for f in gold if f.strip())
+
+
+@lru_cache(maxsize=1 << 14)
+def _gold_needles(gold: tuple[str, ...]) -> tuple[str, ...]:
+    """A gold fact tuple's ``paper`` needles (cached: a problem is scored many times)."""
+    return _needles(gold)
+
+
+@lru_cache(maxsize=1 << 14)
+def _gold_fact_set(gold: tuple[str, ...]) -> frozenset[str]:
+    """A gold fact tuple, normalised as a set (cached: a problem is scored many times)."""
+    return frozenset(normalize_fact(f) for f in gold)
 
 
 def step_correct(step: Step, parsed: ParsedTrace, profile: Profile = "strict") -> bool:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from tracebench.traces.base import ParsedTrace
+from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr
 
 RULES: tuple[str, ...] = (
@@ -66,7 +67,7 @@ _TAG_OPEN = re.compile(r"<\s*answer\s*>", re.IGNORECASE)
 _TAG_CLOSE = re.compile(r"<\s*/\s*answer\s*>", re.IGNORECASE)
 _THINK_OPEN = re.compile(r"<\s*think\s*>", re.IGNORECASE)
 _THINK_CLOSE = re.compile(r"<\s*/\s*think\s*>", re.IGNORECASE)
-_MARKER = re.compile(r"\bthe\s+answer\s+is\b\s*:?|\banswer\s*:", re.IGNORECASE)
+_MARKER = FoldedPattern(r"\bthe\s+answer\s+is\b\s*:?|\banswer\s*:")
 _MARKUP = re.compile(r"</?[A-Za-z_][\w\-]*(?:\s+[\w\-]+(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s<>]+))?)*\s*/?>")
 _ALNUM = re.compile(r"\w")
 _QUESTION_ECHO = re.compile(r"^\s*question\s*:", re.IGNORECASE)

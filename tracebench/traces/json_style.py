@@ -24,6 +24,7 @@ from typing import Any
 from tracebench.problem import Problem, Step
 from tracebench.traces.answer import extract_answer, with_rule
 from tracebench.traces.base import ParsedTrace, ParseStatus
+from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr
 from tracebench.traces.paper import _ASSISTANT_PREFIX, _SPECIAL_TOKENS, _split_think
 from tracebench.traces.style import register_style
@@ -32,10 +33,10 @@ KEYS: dict[str, str] = {"classification": "category", "retrieval": "facts"}
 """The JSON key of each step kind."""
 
 _DECODER = json.JSONDecoder()
-_CATEGORY_KEY = re.compile(r"""["']?\bcategory\b["']?\s*:\s*""", re.IGNORECASE)
-_FACTS_KEY = re.compile(r"""["']?\bfacts\b["']?\s*:\s*(?=\[)""", re.IGNORECASE)
-_TRACE_OBJECT = re.compile(r"""\{\s*["']?(?:category|facts)\b["']?\s*:""", re.IGNORECASE)
-_FACTS_FRAGMENT = re.compile(r"""["']?\bfacts\b["']?\s*:\s*(?=\[)|["']?\bcategory\b["']?\s*:""", re.IGNORECASE)
+_CATEGORY_KEY = FoldedPattern(r"""["']?\bcategory\b["']?\s*:\s*""")
+_FACTS_KEY = FoldedPattern(r"""["']?\bfacts\b["']?\s*:\s*(?=\[)""")
+_TRACE_OBJECT = FoldedPattern(r"""\{\s*["']?(?:category|facts)\b["']?\s*:""")
+_FACTS_FRAGMENT = FoldedPattern(r"""["']?\bfacts\b["']?\s*:\s*(?=\[)|["']?\bcategory\b["']?\s*:""")
 _BARE_END = re.compile(r"[,}\n\]]")
 
 

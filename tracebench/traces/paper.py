@@ -28,6 +28,7 @@ from tracebench.problem import Problem, Step
 from tracebench.registry import Registry
 from tracebench.traces.answer import Answer, extract_answer, with_rule
 from tracebench.traces.base import ParsedTrace, ParseStatus
+from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr
 from tracebench.traces.phrasings import register_phrasing_registry
 from tracebench.traces.style import register_style
@@ -134,8 +135,9 @@ _SPECIAL_TOKENS = re.compile(r"<\|(?:im_end|eot_id|endoftext|end_of_text|im_star
 _THINK_OPEN = re.compile(r"<\s*think\s*>", re.IGNORECASE)
 _THINK_CLOSE = re.compile(r"<\s*/\s*think\s*>", re.IGNORECASE)
 _ANSWER_OPEN = re.compile(r"<\s*answer\s*>", re.IGNORECASE)
-_GENERIC_LABEL = re.compile(r"\bis\s*:\s*", re.IGNORECASE)
-_GENERIC_FACTS = re.compile(r"(?:question|context|text|facts)\s*:\s*(?=\[)", re.IGNORECASE)
+_GENERIC_LABEL = FoldedPattern(r"\bis\s*:\s*")
+_GENERIC_FACTS = FoldedPattern(r"(?:question|context|text|facts)\s*:\s*(?=\[)")
+_FULL_STOP = re.compile(r"\.(?:\s|$)")
 
 
 def _anchor_regex(template: str, placeholder: str) -> str:
@@ -150,13 +152,10 @@ def _anchor_regex(template: str, placeholder: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _anchor_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _anchor_patterns() -> tuple[FoldedPattern, FoldedPattern]:
     labels = sorted({_anchor_regex(p.classification, "{label}") for p in PHRASINGS.values()}, key=len, reverse=True)
     facts = sorted({_anchor_regex(p.retrieval, "{facts}") for p in PHRASINGS.values()}, key=len, reverse=True)
-    return (
-        re.compile("(?:" + "|".join(labels) + ")", re.IGNORECASE),
-        re.compile("(?:" + "|".join(facts) + ")", re.IGNORECASE),
-    )
+    return FoldedPattern("(?:" + "|".join(labels) + ")"), FoldedPattern("(?:" + "|".join(facts) + ")")
 
 
 def _find_label(think: str) -> tuple[str | None, int]:
@@ -168,7 +167,7 @@ def _find_label(think: str) -> tuple[str | None, int]:
     line = rest.split("\n", 1)[0]
     end = m.end() + len(line)
     # The label ends at the sentence's full stop (labels hold no ". "), else at the line's end.
-    stop = re.search(r"\.(?:\s|$)", line)
+    stop = _FULL_STOP.search(line)
     if stop:
         line = line[: stop.start()]
     label = line.strip().strip("'\"`*").strip()
@@ -200,7 +199,7 @@ def _words_regex(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _strip_pattern() -> re.Pattern[str]:
+def _strip_pattern() -> FoldedPattern:
     """Every registered trace sentence: the label sentence, the facts sentence, and lone template sentences."""
     groups: dict[str, set[str]] = {"label": set(), "facts": set(), "plain": set()}
     for phrasing in PHRASINGS.values():
@@ -217,7 +216,7 @@ def _strip_pattern() -> re.Pattern[str]:
         for name, regexes in groups.items()
         if regexes
     ]
-    return re.compile("|".join(alternatives), re.IGNORECASE)
+    return FoldedPattern("|".join(alternatives))
 
 
 _SENTENCE_END = re.compile(r"[^\n]*?(?:\.(?=\s|$)|(?=\n)|$)")
