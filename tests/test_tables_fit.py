@@ -12,9 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from tracebench.commands.main_job import results_table
-from tracebench.interventions.report import REPORT_COLUMNS, report_table
 from tracebench.interventions.summary import Outcome, summarize_outcomes
 from tracebench.leaderboard import build
+from tracebench.leaderboard.intervention_report import REPORT_COLUMNS, report_table
 from tracebench.leaderboard.terminal import (
     ELLIPSIS,
     TERMINAL_COLUMNS,

@@ -17,7 +17,7 @@ dispatches on ``step.kind`` rather than assuming exactly a classification and a 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -179,13 +179,26 @@ class Problem:
 ANSWER_FORMATS: tuple[str, ...] = ("text", "set", "sequence")
 """The ``answer_format`` values the built-in scorers understand."""
 
+_ANSWER_SCORER_LOOKUP: list[tuple[Callable[[str], bool], Callable[[], list[str]]]] = []
+
+
+def set_answer_scorer_lookup(known: Callable[[str], bool], names: Callable[[], list[str]]) -> None:
+    """Install how :func:`problem_issues` checks ``meta.answer_scorer`` (the scoring layer does, on import).
+
+    Args:
+        known: Whether a name is an answer scorer.
+        names: The answer scorers' names (for the message).
+    """
+    _ANSWER_SCORER_LOOKUP[:] = [(known, names)]
+
 
 def problem_issues(problem: Problem) -> list[str]:
     """What makes a schema-valid Problem unscorable: ``field: reason`` texts (empty when it is sound).
 
     Checked: ``meta.answer_format`` is one of :data:`ANSWER_FORMATS`; ``meta.answer_scorer`` names a
-    registered scorer; every gold retrieval fact is one of the context sentences (compared with
-    :func:`~tracebench.scoring.normalize.normalize_fact`: case, white space and a final full stop folded).
+    registered scorer (as the scoring layer, imported with tracebench, tells); every gold retrieval fact is one
+    of the context sentences (compared with
+    :func:`~tracebench.normalize.normalize_fact`: case, white space and a final full stop folded).
 
     Args:
         problem: The problem.
@@ -193,16 +206,17 @@ def problem_issues(problem: Problem) -> list[str]:
     Returns:
         One text per issue, naming the field.
     """
-    from tracebench.scoring.answers import answer_scorer_names, known_answer_scorer
-    from tracebench.scoring.normalize import normalize_fact
+    from tracebench.normalize import normalize_fact
 
     issues: list[str] = []
     fmt = problem.meta.get("answer_format", "text")
     if fmt not in ANSWER_FORMATS:
         issues.append(f"field 'meta.answer_format': unknown format {fmt!r}; known: {', '.join(ANSWER_FORMATS)}")
     scorer = problem.meta.get("answer_scorer")
-    if scorer is not None and not (isinstance(scorer, str) and known_answer_scorer(scorer)):
-        issues.append(f"field 'meta.answer_scorer': unknown scorer {scorer!r}; known: {answer_scorer_names()}")
+    if scorer is not None and _ANSWER_SCORER_LOOKUP:
+        known_answer_scorer, answer_scorer_names = _ANSWER_SCORER_LOOKUP[0]
+        if not (isinstance(scorer, str) and known_answer_scorer(scorer)):
+            issues.append(f"field 'meta.answer_scorer': unknown scorer {scorer!r}; known: {answer_scorer_names()}")
     context = {normalize_fact(c) for c in problem.context}
     for i, step in enumerate(problem.steps):
         missing = [f for f in step.facts if normalize_fact(f) not in context]

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     """Build and print the report; 1 when no forced task was found."""
     from rich.console import Console
 
-    from tracebench.interventions.report import (
+    from tracebench.leaderboard.intervention_report import (
         REPORT_COLUMNS,
         InterventionReportError,
         intervention_report,

@@ -31,15 +31,17 @@ HOOKS: dict[str, str] = {
     "lm_eval.tasks.manager": "patch_task_manager",
     "lm_eval.models": "register_models",
 }
-"""Watched module -> function of :mod:`tracebench.harness.discovery` called with the freshly executed module."""
+"""Watched module -> function of :data:`TARGET` called with the freshly executed module."""
+
+TARGET = "tracebench.harness.discovery"
+"""The module holding the hook functions, named as data: imported when a hook runs (this module imports no
+tracebench module, so it can be copied as the ``.pth`` start-up hook and ``discovery`` can install it)."""
 
 
 def run_hook(name: str, module: ModuleType) -> None:
     """Call the discovery function for ``name``; report (never raise) a failure."""
     try:
-        from tracebench.harness import discovery
-
-        getattr(discovery, HOOKS[name])(module)
+        getattr(importlib.import_module(TARGET), HOOKS[name])(module)
     except Exception as exc:  # pragma: no cover - defensive: never break the importing program
         print(f"tracebench: lm-eval hook for {name} failed: {exc!r}", file=sys.stderr)
 

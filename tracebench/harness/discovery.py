@@ -32,17 +32,22 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tracebench.registry import Registry
+
 ENTRY_POINT_GROUP = "lm_eval.tasks"
 """Entry-point group: ``name = "package.module:function"`` returning a task folder."""
 
-REFERENCE_MODELS: dict[str, str] = {
-    "tracebench-gold": "tracebench.harness.reference:GoldLM",
-    "tracebench-perturbed": "tracebench.harness.reference:PerturbedLM",
-    "tracebench-garbage": "tracebench.harness.reference:GarbageLM",
-    "tracebench-follower": "tracebench.harness.intervention_models:FollowerLM",
-    "tracebench-ignorer": "tracebench.harness.intervention_models:IgnorerLM",
-}
-"""lm-eval model names of the reference models -> lazy import path."""
+REFERENCE_MODELS: Registry[str] = Registry(
+    "reference model",
+    entries={
+        "tracebench-gold": "tracebench.harness.reference:GoldLM",
+        "tracebench-perturbed": "tracebench.harness.reference:PerturbedLM",
+        "tracebench-garbage": "tracebench.harness.reference:GarbageLM",
+        "tracebench-follower": "tracebench.harness.intervention_models:FollowerLM",
+        "tracebench-ignorer": "tracebench.harness.intervention_models:IgnorerLM",
+    },
+)
+"""lm-eval model names of the reference models -> lazy import path (``"module:Class"``)."""
 
 _TRACEBENCH_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("tracebench_tasks_only", default=False)
 

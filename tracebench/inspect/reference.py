@@ -55,9 +55,9 @@ def reference_lm(name: str, seed: int = DEFAULT_SEED) -> Any:
     Raises:
         ValueError: Not a reference model (the message lists them).
     """
-    target = REFERENCE_MODELS.get(f"tracebench-{name}")
+    target = REFERENCE_MODELS.find(f"tracebench-{name}")
     if target is None:
-        known = ", ".join(f"{PROVIDER}/{k.removeprefix('tracebench-')}" for k in REFERENCE_MODELS)
+        known = ", ".join(f"{PROVIDER}/{k.removeprefix('tracebench-')}" for k in REFERENCE_MODELS.registered())
         raise ValueError(f"unknown tracebench reference model {name!r}; expected one of: {known}")
     module, _, cls = target.partition(":")
     return getattr(importlib.import_module(module), cls)(seed=seed)

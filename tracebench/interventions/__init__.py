@@ -3,7 +3,7 @@
 :mod:`tracebench.interventions.forced` builds the forced traces (gold / corrupt / swapped) and their implied
 answers; :mod:`tracebench.interventions.summary` computes ``answer_acc`` per intervention,
 ``trace_following_rate`` and ``trace_sensitivity`` (with seeded bootstrap CIs) from per-sample records;
-:mod:`tracebench.interventions.report` reads lm-eval output folders. The lm-eval tasks are
+:mod:`tracebench.leaderboard.intervention_report` reads lm-eval output folders. The lm-eval tasks are
 ``tracebench_<source>_forced_{gold,corrupt,swapped}`` (:mod:`tracebench.harness.interventions`).
 """
 
@@ -20,7 +20,6 @@ from tracebench.interventions.forced import (
     gold_trace,
     implied_problem,
     implied_reader_for,
-    register_implied_reader,
 )
 
 __all__ = [
@@ -36,5 +35,4 @@ __all__ = [
     "gold_trace",
     "implied_problem",
     "implied_reader_for",
-    "register_implied_reader",
 ]

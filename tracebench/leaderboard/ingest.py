@@ -24,50 +24,27 @@ from pathlib import Path
 from typing import Any
 
 from tracebench.io import InputFileError, read_json
+from tracebench.leaderboard.runs import Issue, ModelKey, TaskRun
 from tracebench.leaderboard.tasks import DIRECT_METRICS, TRACE_METRICS, TaskName, parse_task_name
 from tracebench.schemas import RecordError, validate
 
+__all__ = [
+    "RESULTS_RE",
+    "IngestResult",
+    "Issue",
+    "ModelKey",
+    "TaskRun",
+    "file_digest",
+    "find_results_files",
+    "ingest",
+    "model_key",
+    "new_hasher",
+    "parse_model_args",
+    "read_results_file",
+    "select_runs",
+]
+
 RESULTS_RE = re.compile(r"^results_(?P<date>.+)\.json$")
-
-
-@dataclass(frozen=True)
-class Issue:
-    """A problem found in an input file.
-
-    Attributes:
-        path: The file (as found under the given run folder).
-        field: The failing field (``"results.tracebench_babi.trace_acc,none"``) or ``"<file>"``.
-        message: What is wrong and what was done about it.
-    """
-
-    path: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: field '{self.field}': {self.message}"
-
-    def to_dict(self) -> dict[str, str]:
-        """Return the JSON form."""
-        return {"path": self.path, "field": self.field, "message": self.message}
-
-
-@dataclass(frozen=True)
-class ModelKey:
-    """Identity of a model across runs.
-
-    Attributes:
-        id: Display and sort key: ``pretrained`` (``+ peft=...`` when an adapter is used); without a
-            ``pretrained`` argument, the lm-eval model name (``tracebench-gold``) and its sorted arguments.
-        model: lm-eval's model type (``hf``, ``tracebench-gold``, ...).
-        pretrained: The ``pretrained`` argument, if any.
-        peft: The ``peft`` argument, if any.
-    """
-
-    id: str
-    model: str
-    pretrained: str | None = None
-    peft: str | None = None
 
 
 def parse_model_args(model_args: str | Mapping[str, Any] | None) -> dict[str, str]:
@@ -134,31 +111,6 @@ def file_digest(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: handle.read(1 << 22), b""):
             h.update(block)
     return f"{name}:{h.hexdigest()}"
-
-
-@dataclass(frozen=True)
-class TaskRun:
-    """One task of one run: the aggregated metrics and, when logged, the samples file.
-
-    Attributes:
-        model: The model's key.
-        name: The parsed task name.
-        date_id: The run's timestamp as lm-eval wrote it in the file name.
-        results_path: The results file.
-        metrics: ``metric -> value`` from the results file (filter ``none``), with ``n`` = ``tb_record``.
-        version: The task's ``metadata.version``, when recorded.
-        samples_path: The samples file, or ``None`` when the run did not log samples.
-        label: Short relative label of the results file (``<model folder>/<file name>``).
-    """
-
-    model: ModelKey
-    name: TaskName
-    date_id: str
-    results_path: Path
-    metrics: dict[str, float | None]
-    version: str | None = None
-    samples_path: Path | None = None
-    label: str = ""
 
 
 @dataclass

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tracebench.leaderboard.ingest import Issue, ModelKey, TaskRun
+from tracebench.leaderboard.runs import Issue, ModelKey, TaskRun
 from tracebench.leaderboard.tasks import DIRECT_METRICS, TRACE_METRICS, TaskName, parse_task_name
 
 LOG_SUFFIX = ".eval"

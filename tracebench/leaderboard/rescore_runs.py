@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tracebench.io import clean_text
-from tracebench.leaderboard.ingest import Issue, ModelKey, TaskRun
+from tracebench.leaderboard.runs import Issue, ModelKey, TaskRun
 from tracebench.leaderboard.tasks import DIRECT_METRICS, TRACE_METRICS, TaskName, parse_task_name
 from tracebench.schemas import RecordError, validate
 

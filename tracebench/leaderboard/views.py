@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tracebench.registry import Registry
+
 if TYPE_CHECKING:
     from tracebench.leaderboard.build import Leaderboard
 
@@ -36,7 +38,8 @@ class View:
     markdown: Callable[[Any], str] | None = None
 
 
-VIEWS: dict[str, View] = {}
+VIEWS: Registry[View] = Registry("leaderboard view")
+"""The registered views, by name."""
 
 
 def register_view(
@@ -49,18 +52,18 @@ def register_view(
         compute: Computes the view's data from a leaderboard, or returns ``None`` when it does not apply.
         markdown: Renders the data as a markdown section.
     """
-    VIEWS[name] = View(name=name, compute=compute, markdown=markdown)
+    VIEWS.register(name, View(name=name, compute=compute, markdown=markdown))
 
 
 def unregister_view(name: str) -> None:
     """Remove a view (no error when absent)."""
-    VIEWS.pop(name, None)
+    VIEWS.unregister(name)
 
 
 def apply_views(board: Leaderboard) -> None:
     """Compute every registered view that applies and store the data in ``board.views``."""
-    for name in sorted(VIEWS):
-        data = VIEWS[name].compute(board)
+    for name, view in sorted(VIEWS.items()):
+        data = view.compute(board)
         if data is not None:
             board.views[name] = data
 
@@ -69,7 +72,7 @@ def view_markdown(board: Leaderboard) -> list[tuple[str, str]]:
     """The ``(name, markdown)`` sections of the views present in ``board``."""
     out: list[tuple[str, str]] = []
     for name in sorted(board.views):
-        view = VIEWS.get(name)
+        view = VIEWS.find(name)
         if view is not None and view.markdown is not None:
             out.append((name, view.markdown(board.views[name])))
     return out

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from tracebench.normalize import exact_match, normalize_answer
-from tracebench.problem import Problem
+from tracebench.problem import Problem, set_answer_scorer_lookup
 from tracebench.registry import Registry
 from tracebench.sources.base import SOURCES, AnswerScorer, load_all_sources
 from tracebench.traces.base import ParsedTrace
@@ -237,3 +237,4 @@ def known_answer_scorer(name: str) -> bool:
     return ANSWER_SCORERS.find(name) is not None
 
 
+set_answer_scorer_lookup(known_answer_scorer, answer_scorer_names)  # problem_issues checks meta.answer_scorer
