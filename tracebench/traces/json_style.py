@@ -106,14 +106,38 @@ def _as_facts(value: object) -> tuple[str, ...] | None:
     return tuple(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in value)
 
 
+_JSON_SPACE = " \t\n\r"
+_OBJECT_NEXT = frozenset({'"', "}"})
+
+
+def _next_char(text: str, pos: int) -> str:
+    """The first character at or after ``pos`` that is not JSON white space (``""`` at the end)."""
+    n = len(text)
+    while pos < n and text[pos] in _JSON_SPACE:
+        pos += 1
+    return text[pos] if pos < n else ""
+
+
+def _opens_object(text: str, start: int) -> bool:
+    """Whether the ``{`` at ``start`` may open a JSON object (a key's ``"`` or ``}`` follows); else it cannot."""
+    return _next_char(text, start + 1) in _OBJECT_NEXT
+
+
+def _opens_list(text: str, start: int) -> bool:
+    """Whether the ``[`` at ``start`` may open a JSON list (a quote, as models write it, cannot: ``'``)."""
+    return _next_char(text, start + 1) not in ("'", "")
+
+
 def _whole_object(think: str) -> tuple[dict[str, Any] | None, int]:
     """The first JSON object in the trace text that decodes, with its end; ``(None, -1)`` when none does."""
     start = think.find("{")
     while start >= 0:
-        try:
-            value, end = _DECODER.raw_decode(think, start)
-        except ValueError:
-            value, end = None, -1
+        value, end = None, -1
+        if _opens_object(think, start):
+            try:
+                value, end = _DECODER.raw_decode(think, start)
+            except ValueError:
+                pass
         if isinstance(value, dict):
             return value, end
         start = think.find("{", start + 1)
@@ -148,13 +172,14 @@ def _find_facts(think: str) -> tuple[tuple[str, ...] | None, int]:
     m = _FACTS_KEY.search(think)
     if not m:
         return None, -1
-    try:
-        value, end = _DECODER.raw_decode(think, m.end())
-        facts = _as_facts(value)
-        if facts is not None:
-            return facts, end
-    except ValueError:
-        pass
+    if _opens_list(think, m.end()):
+        try:
+            value, end = _DECODER.raw_decode(think, m.end())
+            facts = _as_facts(value)
+            if facts is not None:
+                return facts, end
+        except ValueError:
+            pass
     parsed = parse_list_repr(think[m.end() :])
     if parsed is None:
         return None, -1
@@ -176,11 +201,12 @@ def _read_trace(think: str) -> tuple[str | None, tuple[str, ...] | None, int]:
 
 def _object_end(text: str, start: int) -> int:
     """The end of a (possibly garbled) trace object starting at ``start`` (``{``)."""
-    try:
-        _, end = _DECODER.raw_decode(text, start)
-        return int(end)
-    except ValueError:
-        pass
+    if _opens_object(text, start):
+        try:
+            _, end = _DECODER.raw_decode(text, start)
+            return int(end)
+        except ValueError:
+            pass
     pos = start + 1
     while (m := _FACTS_FRAGMENT.search(text, pos)) is not None:
         if text.startswith("[", m.end()):
