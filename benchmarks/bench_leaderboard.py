@@ -18,6 +18,7 @@ import os
 import random
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +28,10 @@ from rich.table import Table
 
 from tracebench.io import atomic_write_text
 from tracebench.leaderboard import build, write_outputs
-from tracebench.leaderboard.fixtures import (
+
+# The synthetic lm-eval runs are test code (tests/leaderboard/_lb_fixtures.py), not part of the package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "leaderboard"))
+from _lb_fixtures import (  # noqa: E402
     make_output,
     results_document,
     sample_line,

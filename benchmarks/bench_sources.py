@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # msmarco_parquet: writing hub-layout files is test code
 SHARED_COTEMPQA = REPO.parent / "shared" / "data" / "cotempqa"
 CASES = ("cotempqa", "synth_timeline", "msmarco")
 HUB_TRAIN_FILES = 7
@@ -67,8 +68,9 @@ def generate_marco(folder: Path, rows: int, passages: int = 8, seed: int = 0) ->
 
     import pyarrow as pa
     import pyarrow.parquet as pq
+    from msmarco_parquet import hub_schema
 
-    from tracebench.sources.msmarco import LABELS, NO_ANSWER, hub_schema
+    from tracebench.sources.msmarco import LABELS, NO_ANSWER
 
     start = time.perf_counter()
     rng = random.Random(seed)

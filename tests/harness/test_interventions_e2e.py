@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from msmarco_parquet import write_hub_parquet
 from shared_data import BABI_ARCHIVE, COTEMPQA_DIR
 from test_harness_e2e import build_tiny_model, run_lm_eval
 
@@ -60,8 +61,8 @@ def marco_rows(first_id: int, n: int) -> list[dict[str, Any]]:
 def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """Source -> its metadata options (every source whose data is available here)."""
     root = tmp_path_factory.mktemp("marco") / "ms_marco"
-    mm.write_hub_parquet(root / "v2.1" / "train-00000-of-00001.parquet", marco_rows(0, 10))
-    mm.write_hub_parquet(root / "v2.1" / "validation-00000-of-00001.parquet", marco_rows(1000, 10))
+    write_hub_parquet(root / "v2.1" / "train-00000-of-00001.parquet", marco_rows(0, 10))
+    write_hub_parquet(root / "v2.1" / "validation-00000-of-00001.parquet", marco_rows(1000, 10))
     out: dict[str, dict[str, Any]] = {"synth_world": {}, "synth_timeline": {}, "msmarco": {"data_path": str(root)}}
     if BABI_ARCHIVE.exists():
         out["babi"] = {"data_path": str(BABI_ARCHIVE), "tasks": [1, 8]}

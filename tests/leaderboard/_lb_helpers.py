@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tracebench.leaderboard.fixtures import SyntheticTask, write_run
+from _lb_fixtures import SyntheticTask, write_run
 
 T, F = True, False
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from _chromium_cdp import Chromium, find_chromium
+from _lb_fixtures import write_run
 from _lb_helpers import ALPHA, DATE, REAL_RUNS, tasks
 
 from tracebench.leaderboard import build, model_slug, write_outputs
-from tracebench.leaderboard.fixtures import write_run
 
 CHROMIUM = find_chromium()
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "leaderboard"

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _lb_fixtures import write_run
 from _lb_helpers import ALPHA, ALPHA_ARGS, BETA, DATE, tasks
 
 from tracebench.leaderboard import LeaderboardError, build, ingest, model_key, parse_model_args, write_outputs
-from tracebench.leaderboard.fixtures import write_run
 from tracebench.leaderboard.tasks import parse_task_name
 
 

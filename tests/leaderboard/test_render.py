@@ -8,11 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _lb_fixtures import write_run
 from _lb_helpers import ALPHA, ALPHA_ARGS, BETA, BETA_ARGS, DATE, GAMMA, GAMMA_ARGS, tasks
 
 from tracebench.cli import main
 from tracebench.leaderboard import build, render_csv, render_json, render_md, write_outputs
-from tracebench.leaderboard.fixtures import write_run
 from tracebench.leaderboard.html import embed_json, render_index
 from tracebench.leaderboard.views import register_view, unregister_view
 from tracebench.schemas import validate

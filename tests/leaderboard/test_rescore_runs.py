@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _lb_fixtures import write_run
 from _lb_helpers import ALPHA_ARGS, DATE, tasks
 
 from tracebench import Problem, Step, render
 from tracebench.io import write_jsonl
 from tracebench.leaderboard import build
-from tracebench.leaderboard.fixtures import write_run
 from tracebench.leaderboard.ingest import ModelKey
 from tracebench.leaderboard.rescore_runs import (
     NamesError,

@@ -136,9 +136,8 @@ def test_ci_contains_value_and_is_seeded(fixture_runs: Path, board: Leaderboard)
 
 
 def test_ci_independent_of_other_models(tmp_path: Path, board: Leaderboard) -> None:
+    from _lb_fixtures import write_run
     from _lb_helpers import ALPHA, ALPHA_ARGS, DATE, tasks
-
-    from tracebench.leaderboard.fixtures import write_run
 
     out = tmp_path / "alpha-only"
     write_run(out, ALPHA_ARGS, tasks(ALPHA), date_id=DATE)

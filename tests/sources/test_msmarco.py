@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from msmarco_parquet import write_hub_parquet
 from shared_data import REPO
 
 from tracebench import get_source, render, score_sample
@@ -87,9 +88,9 @@ def validation_rows() -> list[dict[str, Any]]:
 @pytest.fixture()
 def marco(tmp_path: Path) -> Path:
     root = tmp_path / "ms_marco"
-    mm.write_hub_parquet(root / "v2.1" / "train-00000-of-00002.parquet", train_rows_a(), row_group_size=3)
-    mm.write_hub_parquet(root / "v2.1" / "train-00001-of-00002.parquet", train_rows_b(), row_group_size=3)
-    mm.write_hub_parquet(root / "v2.1" / "validation-00000-of-00001.parquet", validation_rows())
+    write_hub_parquet(root / "v2.1" / "train-00000-of-00002.parquet", train_rows_a(), row_group_size=3)
+    write_hub_parquet(root / "v2.1" / "train-00001-of-00002.parquet", train_rows_b(), row_group_size=3)
+    write_hub_parquet(root / "v2.1" / "validation-00000-of-00001.parquet", validation_rows())
     return root
 
 
@@ -192,7 +193,7 @@ def test_reservoir_is_seeded_and_streaming_invariant(marco: Path) -> None:
 def test_reservoir_is_uniform_enough(tmp_path: Path) -> None:
     # 20 eligible NUMERIC rows, 5 drawn: over 400 seeds each row is drawn ~100 times.
     rows = [row(i, "NUMERIC", [str(i)], [1]) for i in range(20)]
-    path = mm.write_hub_parquet(tmp_path / "v2.1" / "train-00000-of-00001.parquet", rows)
+    path = write_hub_parquet(tmp_path / "v2.1" / "train-00000-of-00001.parquet", rows)
     counts = [0] * 20
     for seed in range(400):
         picked = mm.reservoir_positions([path], 5, f"k/{seed}", mm.Eligibility(), ("NUMERIC",))
@@ -256,10 +257,10 @@ def test_env_var_and_layouts(marco: Path, tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("TRACEBENCH_MSMARCO_PATH", str(marco))
     assert len(mm.load("test")) == 2
     flat = tmp_path / "flat"
-    mm.write_hub_parquet(flat / "validation-00000-of-00001.parquet", validation_rows())
+    write_hub_parquet(flat / "validation-00000-of-00001.parquet", validation_rows())
     assert len(mm.load("test", data_path=flat)) == 2
     export = tmp_path / "export"
-    mm.write_hub_parquet(export / "v1.1" / "validation" / "0000.parquet", validation_rows())
+    write_hub_parquet(export / "v1.1" / "validation" / "0000.parquet", validation_rows())
     assert ids(mm.load("test", data_path=export, config="v1.1")) == [
         "msmarco/v1.1/validation/102",
         "msmarco/v1.1/validation/100",
@@ -340,8 +341,8 @@ def every_type_rows(first_id: int, n: int) -> list[dict[str, Any]]:
 @pytest.mark.e2e
 def test_lm_eval_gold_and_perturbed(tmp_path: Path) -> None:
     root = tmp_path / "ms_marco"
-    mm.write_hub_parquet(root / "v2.1" / "train-00000-of-00001.parquet", every_type_rows(0, 10))
-    mm.write_hub_parquet(root / "v2.1" / "validation-00000-of-00001.parquet", every_type_rows(1000, 10))
+    write_hub_parquet(root / "v2.1" / "train-00000-of-00001.parquet", every_type_rows(0, 10))
+    write_hub_parquet(root / "v2.1" / "validation-00000-of-00001.parquet", every_type_rows(1000, 10))
     meta: dict[str, object] = {"msmarco": {"data_path": str(root)}}
     tasks = ["tracebench_msmarco", "tracebench_msmarco_direct", "tracebench-msmarco-person"]
     gold = lm_eval_results("tracebench-gold", tasks, meta)

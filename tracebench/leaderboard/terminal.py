@@ -50,7 +50,6 @@ TERMINAL_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 """Every column the leaderboard table can show (``--wide``)."""
 DIRECT_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if not c.trace_only)
 """The columns defined for answer-only tasks (``answer_acc``, ``n``: the metric table's direct-mode columns)."""
-WIDE = TABLE_WIDTH  # kept for callers of the former API
 
 
 def elide_middle(text: str, width: int = MODEL_WIDTH) -> str:

@@ -73,7 +73,7 @@ import re
 import tarfile
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -276,26 +276,6 @@ def stories_from_rows(rows: Iterable[Mapping[str, Any]], where: str = "<rows>") 
                 lines.append(BabiLine(line_id, text))
         stories.append(BabiStory(len(stories), tuple(lines), f"{where}: row {r}"))
     return stories
-
-
-def load_parquet_stories(
-    data_files: str | Sequence[str], where: str | None = None, cache_dir: str | None = None
-) -> list[BabiStory]:
-    """Read stories from parquet files in the hub's schema with :mod:`datasets`.
-
-    Args:
-        data_files: Local paths, globs or ``hf://`` URLs of parquet files (one task split).
-        where: Name for error messages (default: the data files).
-        cache_dir: The :mod:`datasets` cache folder (default: its own).
-
-    Returns:
-        The stories in row order.
-    """
-    import datasets
-
-    files = [data_files] if isinstance(data_files, str) else list(data_files)
-    ds = datasets.load_dataset("parquet", data_files={"rows": files}, split="rows", cache_dir=cache_dir)
-    return stories_from_rows(ds, where or ", ".join(files))
 
 
 def load_parquet_export(

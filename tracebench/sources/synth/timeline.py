@@ -65,7 +65,7 @@ Example (``load("test")[0]``, default options; pinned by the tests)::
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,7 +199,6 @@ RELATIONS: tuple[Relation, ...] = (
         ),
     ),  # fmt: skip
 )
-RELATION_NAMES = tuple(r.name for r in RELATIONS)
 TIME_PHRASES = ("within the same time interval", "at the same time", "during the same time period", "simultaneously")
 
 Interval = tuple[int, int]
@@ -443,20 +442,6 @@ def iter_all(*, seed: int = DEFAULT_SEED, **options: Any) -> Iterator[Problem]:
     """Yield the test then the train problems for the given options (default sizes unless ``size`` is given)."""
     for split in ("test", "train"):
         yield from iter_problems(split, options.get("size"), seed, options.get("allow_large", False), **_knobs(options))
-
-
-def answer_relations(problem: Problem) -> Sequence[str | None]:
-    """Re-derive, from the fact sentences alone, each gold fact's relation to the anchor (for checks)."""
-    anchor = (int(problem.meta["anchor"][0]), int(problem.meta["anchor"][1]))
-    out: list[str | None] = []
-    for fact in problem.facts:
-        words = fact.rstrip(".").split()
-        if words[-2] == "in":
-            span = (int(words[-1]), int(words[-1]))
-        else:
-            span = (int(words[-3]), int(words[-1]))
-        out.append(classify(anchor, span))
-    return out
 
 
 SPEC = register_source(
