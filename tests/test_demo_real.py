@@ -179,6 +179,8 @@ def test_real_quick_end_to_end_and_cached(tmp_path: Path, monkeypatch: pytest.Mo
         "tiny \u00b7 untrained",
     } <= models
     assert not any("/" in m for m in models)
+    if (PAPER_ROOT / "babi").is_dir():  # the study's released students beside them (rescored by tracebench)
+        assert {"Qwen3-1.7B \u00b7 correct trace", "Llama-3.2-1B-Instruct \u00b7 answer only"} <= models
 
     # the verdict: interventions with their interval, and the study beside the students
     verdict = summary["verdict"]

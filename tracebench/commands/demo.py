@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 PROFILE_DIRS = {"full": ("runs/demo", "leaderboard/demo"), "quick": ("runs/demo-quick", "leaderboard/demo-quick"),
-                "real": ("runs/demo-real", "leaderboard/demo-real"),
+                "real": ("runs/demo-real", "leaderboard/smollm2-real"),
                 "real-quick": ("runs/demo-real-quick", "leaderboard/demo-real-quick")}  # fmt: skip
 DEFAULT_REAL_BUDGET = 60.0
 
@@ -173,5 +173,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--fresh", action="store_true", help="ignore the cache: redo every stage")
     p.add_argument("--plan", action="store_true", help="print the settings (--real: what the budget buys) and exit")
     p.add_argument("--out", default="", help="work folder (default: runs/demo, runs/demo-quick, runs/demo-real)")
-    p.add_argument("--leaderboard", default="", help="leaderboard folder (default: leaderboard/demo, ...)")
+    p.add_argument("--leaderboard", default="",
+                   help="leaderboard folder (default: leaderboard/demo, leaderboard/demo-quick, "
+                        "leaderboard/smollm2-real with --real, leaderboard/demo-real-quick)")  # fmt: skip
     p.set_defaults(func=run)

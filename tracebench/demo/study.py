@@ -100,7 +100,11 @@ def study_document(root: Path | None, categories: Mapping[str, int] | None = Non
             f"the study's outputs were not found (set ${STUDY_ENV}, or ${DATA_DIR_ENV} holding {FOLDER}/)"
         )
         return doc
-    from tracebench.audit.study import AuditInputError, find_study_files, read_published, run_audit
+    try:
+        from tracebench.audit.study import AuditInputError, find_study_files, read_published, run_audit
+    except ImportError as exc:  # the study audit's package is part of tracebench; a partial install lacks it
+        doc["notes"].append(f"the study's numbers are not available (tracebench.audit cannot be imported: {exc})")
+        return doc
 
     published: dict[str, float] = {}
     if (root / PUBLISHED).is_file():
@@ -176,3 +180,44 @@ def study_students(doc: Mapping[str, Any], source: str) -> list[StudyStudent]:
         out.append(StudyStudent(str(d["name"]), str(d["regime"]), d.get("published_acc"), int(d.get("n") or 0),
                                 d.get("answer_acc"), None if table is None else Table2x2(*table)))  # fmt: skip
     return out
+
+
+def write_study_runs(root: Path, out_dir: Path) -> list[str]:
+    """Rescore the study's released students, one ``tracebench rescore`` folder per student and source.
+
+    The leaderboard shows them beside the demo's students (the top level is the ``strict`` profile). A
+    CoTempQA student's four relation files are scored together, as one run of ``tracebench_cotempqa``.
+
+    Args:
+        root: The ``paper-outputs`` folder.
+        out_dir: Where the folders go (``<out_dir>/<source>/<file stem>``, each written all or nothing).
+
+    Returns:
+        The folders written (none when the generations are not there).
+    """
+    from tracebench.audit.study import FIELDS, AuditInputError, find_study_files, load_problems
+    from tracebench.rescore import FieldNames, read_generations, rescore, write_outputs
+
+    try:
+        files = find_study_files(root)
+    except AuditInputError:
+        return []
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for f in files:
+        if f.regime in REGIMES:
+            groups.setdefault((f.source, f.stem), []).append(f)
+    problems: dict[str, list[Any]] = {}
+    written: list[str] = []
+    for (source, stem), group in groups.items():
+        names = FIELDS[source]
+        fields = FieldNames(prediction=names["prediction"], question=names["question"], context=names["context"],
+                            gold=names["gold"])  # fmt: skip
+        rows = [row for f in group for row in read_generations(f.path, fields)]
+        if source not in problems:
+            problems[source] = load_problems(source, None)
+        result = rescore(group[0].path, source, fields=fields, mode="direct" if group[0].mode == "direct" else "trace",
+                         problems=problems[source], name=group[0].student, rows=rows)  # fmt: skip
+        folder = out_dir / source / stem
+        write_outputs(result, folder)
+        written.append(str(folder))
+    return written
