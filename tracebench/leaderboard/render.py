@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from tracebench import __version__
+from tracebench.formatting import fmt_interval, fmt_p, rounded
 from tracebench.io import clean_text, csv_cell
 from tracebench.leaderboard.build import Entry, Leaderboard, model_slug
 from tracebench.leaderboard.stats import CHANCE_NORMALISERS, CI_LEVEL
@@ -16,7 +17,6 @@ from tracebench.leaderboard.tasks import COLUMNS, EXTRA_METRICS, OVERALL, OVERAL
 from tracebench.leaderboard.views import view_markdown
 
 SCHEMA_VERSION = 1
-DIGITS = 6
 
 NORMALISER_DOC = (
     "label_acc_norm = (label_acc - c) / (1 - c), c = mean over samples of 1/|labels| of the Problem's "
@@ -26,13 +26,6 @@ OVERALL_DOC = (
     f"{OVERALL}: each model's trace-prompted tasks pooled (micro average over samples); "
     f"{OVERALL_DIRECT}: its answer-only tasks pooled."
 )
-
-
-def _num(v: float | None) -> float | None:
-    if v is None or math.isnan(v):
-        return None
-    r = round(float(v), DIGITS)
-    return 0.0 if r == 0 else r
 
 
 def entry_dict(e: Entry) -> dict[str, Any]:
@@ -45,12 +38,12 @@ def entry_dict(e: Entry) -> dict[str, Any]:
         "variant": e.variant,
         "rank": e.rank,
         "n": s.n,
-        "values": {k: _num(v) for k, v in sorted(s.values.items()) if k != "n"},
-        "ci": {k: [_num(lo), _num(hi)] for k, (lo, hi) in sorted(s.ci.items())},
+        "values": {k: rounded(v) for k, v in sorted(s.values.items()) if k != "n"},
+        "ci": {k: [rounded(lo), rounded(hi)] for k, (lo, hi) in sorted(s.ci.items())},
         "table": None
         if s.table is None
         else {"n11": s.table.n11, "n10": s.table.n10, "n01": s.table.n01, "n00": s.table.n00},
-        "chance": _num(s.chance),
+        "chance": rounded(s.chance),
         "from_samples": s.from_samples,
         "runs": e.runs,
     }
@@ -114,7 +107,7 @@ def render_csv(board: Leaderboard) -> str:
 
 
 def _fmt_csv(v: float | None) -> str:
-    n = _num(v)
+    n = rounded(v)
     return "" if n is None else repr(n)
 
 
@@ -131,20 +124,6 @@ def md_code(text: str) -> str:
     return "`" + clean_text(text).replace("`", "") + "`"
 
 
-def fmt_value(v: float, digits: int = 3) -> str:
-    """A value for tables ("–" when undefined)."""
-    return "–" if v is None or math.isnan(v) else f"{v:.{digits}f}"
-
-
-def fmt_p(v: float) -> str:
-    """A p-value for tables."""
-    if v is None or math.isnan(v):
-        return "–"
-    if v == 0:  # below the smallest float: erfc underflows
-        return "< 1e-300"
-    return f"{v:.2e}" if v < 1e-3 else f"{v:.3f}"
-
-
 def fmt_cell(e: Entry, name: str) -> str:
     """A table cell: the value, with its interval when known."""
     v = e.value(name)
@@ -152,11 +131,8 @@ def fmt_cell(e: Entry, name: str) -> str:
         return str(e.stats.n)
     if name == "chi2_p":
         return fmt_p(v)
-    text = fmt_value(v)
     lo, hi = e.stats.ci.get(name, (math.nan, math.nan))
-    if not math.isnan(lo) and not math.isnan(hi):
-        text += f" [{lo:.3f}, {hi:.3f}]"
-    return text
+    return fmt_interval(v, lo, hi)
 
 
 def task_columns(task: str, board: Leaderboard) -> list[str]:
