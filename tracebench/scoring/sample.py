@@ -128,6 +128,14 @@ def _step_verdicts(problem: Problem, parsed: ParsedTrace) -> tuple[tuple[dict[st
     return tuple(verdicts), scores
 
 
+def _all_found(problem: Problem, parsed: ParsedTrace) -> bool:
+    """Whether the parser recovered every step kind the problem has (``parse_rate``)."""
+    for step in problem.steps:
+        if parsed.step(step.kind) is None:
+            return False
+    return True
+
+
 def score_sample(
     problem: Problem,
     output: str | None,
@@ -171,28 +179,34 @@ def score_sample(
     answer_metrics = _answer_metrics(problem, parsed.answer, output, profile)
     answer_ok = answer_metrics["answer_acc"] == 1.0
     verdicts, scores = _step_verdicts(problem, parsed)
-    trace_strict = all(v["strict"] for v in verdicts)
-    trace_paper = all(v["paper"] for v in verdicts)
+    trace_strict = trace_paper = True
+    label_ok: bool | None = None  # every classification step right under ``profile`` (None: there is none)
+    facts_ok = True  # every retrieval step right under ``profile``
+    for v in verdicts:
+        trace_strict = trace_strict and v["strict"]
+        trace_paper = trace_paper and v["paper"]
+        if v["kind"] == "classification":
+            label_ok = (label_ok is not False) and v[profile]
+        elif v["kind"] == "retrieval":
+            facts_ok = facts_ok and v[profile]
     trace_ok = trace_strict if profile == "strict" else trace_paper
 
     metrics: dict[str, float | None] = dict(answer_metrics)
-    cls = [v for v in verdicts if v["kind"] == "classification"]
-    metrics["label_acc"] = float(all(v[profile] for v in cls)) if cls else None
+    metrics["label_acc"] = None if label_ok is None else (1.0 if label_ok else 0.0)
     if scores is not None:
-        metrics["facts_exact"] = float(all(v[profile] for v in verdicts if v["kind"] == "retrieval"))
+        metrics["facts_exact"] = 1.0 if facts_ok else 0.0
         metrics["facts_precision"] = scores.precision
         metrics["facts_recall"] = scores.recall
         metrics["facts_f1"] = scores.f1
     else:
         metrics.update(facts_exact=None, facts_precision=None, facts_recall=None, facts_f1=None)
-    metrics["trace_acc"] = float(trace_strict)
-    metrics["trace_acc_paper"] = float(trace_paper)
-    needed = {s.kind for s in problem.steps}
-    metrics["parse_rate"] = float(needed <= parsed.found_kinds())
+    metrics["trace_acc"] = 1.0 if trace_strict else 0.0
+    metrics["trace_acc_paper"] = 1.0 if trace_paper else 0.0
+    metrics["parse_rate"] = 1.0 if _all_found(problem, parsed) else 0.0
     q = quadrant(trace_ok, answer_ok)
     for name in QUADRANTS:
-        metrics[name] = float(name == q)
-    metrics["mismatch_rate"] = float(q in ("trace_only", "answer_only"))
+        metrics[name] = 1.0 if name == q else 0.0
+    metrics["mismatch_rate"] = 1.0 if q in ("trace_only", "answer_only") else 0.0
     return ScoredSample(
         problem_id=problem.id,
         mode=mode,

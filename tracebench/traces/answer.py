@@ -75,6 +75,7 @@ _QUOTED = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _NON_WORD = re.compile(r"\W+")
 _SPACE = re.compile(r"\s")
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")  # where str.splitlines splits
 _LIST_PREFIX_MAX = 24  # junk allowed before a list on its line: "(", "incidents: ", ".setSelectedAnswer("
 
 
@@ -161,6 +162,13 @@ def _from_tags(text: str, strip_trace: TraceStripper) -> Answer | None:
 
 def _read_block(content: str, strip_trace: TraceStripper) -> str | None:
     """The answer inside an ``<answer>`` tag: a marker's text, else the first line that is not trace."""
+    if _plain_line(content):
+        # Fast path, same result: one line without a tag, markup, list or the word "answer" (so no marker and no
+        # prompt echo) is its own answer unless it holds a trace sentence or echoes the question.
+        stripped, found = strip_trace(content)
+        if not found and stripped == content:
+            line = content.strip()
+            return None if not line or _QUESTION_ECHO.match(line) else line
     marked = _from_markers(content)
     if marked is not None:
         return marked
@@ -169,6 +177,11 @@ def _read_block(content: str, strip_trace: TraceStripper) -> str | None:
         return None
     listed = list_answer(lines[0])
     return listed if listed is not None else lines[0]
+
+
+def _plain_line(text: str) -> bool:
+    """No ``<``, no ``[``, no line break and no ``answer`` (case-folded) in ``text``."""
+    return "<" not in text and "[" not in text and "answer" not in text.casefold() and _LINE_BREAK.search(text) is None
 
 
 def _from_markers(text: str) -> str | None:
