@@ -181,7 +181,7 @@ def test_quick_demo_end_to_end_and_cached(tmp_path: Path, monkeypatch: pytest.Mo
     summary = json.loads((paths.work / "summary.json").read_text(encoding="utf-8"))
     assert [s["status"] for s in summary["stages"]] == [RAN] * len(names)
     text = console.export_text()
-    assert "tracebench leaderboard" in text and "verdict: synth_world" in text
+    assert "tracebench leaderboard" in text and "verdict: synth world" in text  # the source's display name
 
     second = Demo(quick_profile(), paths, Console(width=150, record=True)).run()
     assert [s.name for s in second.stages] == names
