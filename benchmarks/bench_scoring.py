@@ -135,12 +135,12 @@ def time_scoring(pairs: list[tuple[Problem, str, str]]) -> tuple[float, float, C
         Wall seconds, CPU seconds of this process, and the (trace_ok, answer_ok) counts (a check that work
         was done). CPU time is the fair figure on a shared machine: it does not count time spent waiting.
     """
-    quadrants: Counter[str] = Counter()
+    pairs_seen: Counter[tuple[int, int]] = Counter()
     start, cpu = time.perf_counter(), time.process_time()
     for problem, output, style in pairs:
-        s = score_sample(problem, output, style=style)
-        quadrants[str(s.pair())] += 1
-    return time.perf_counter() - start, time.process_time() - cpu, quadrants
+        pairs_seen[score_sample(problem, output, style=style).pair()] += 1
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return wall, cpu, Counter({str(k): v for k, v in pairs_seen.items()})
 
 
 def _wrap(owner: object, name: str, bucket: str, acc: Counter[str]) -> None:

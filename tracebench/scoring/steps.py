@@ -77,8 +77,9 @@ def fact_scores(gold: tuple[str, ...], written: tuple[str, ...] | None) -> FactS
         The :class:`FactScores`.
     """
     g = _gold_fact_set(gold) if isinstance(gold, tuple) else frozenset(normalize_fact(f) for f in gold)
-    w = {normalize_fact(f) for f in written} - {""} if written else set()
-    hit = len(g & w)
+    w = {normalize_fact(f) for f in written} if written else set()
+    w.discard("")
+    hit = len(g & w) if w else 0
     precision = hit / len(w) if w else (1.0 if not g else 0.0)
     recall = hit / len(g) if g else (1.0 if not w else 0.0)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -120,7 +120,8 @@ def extract_answer(text: str | None, strip_trace: TraceStripper = _no_trace) -> 
         The :class:`Answer`.
     """
     try:
-        return _extract(_SPECIAL_TOKENS.sub("", text or ""), strip_trace)
+        text = text or ""
+        return _extract(_SPECIAL_TOKENS.sub("", text) if "<" in text else text, strip_trace)
     except Exception:  # pragma: no cover - defensive: extraction must never raise
         return Answer(None, "none")
 

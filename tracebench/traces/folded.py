@@ -36,10 +36,13 @@ class FoldedPattern:
         lowered = _lowered(pattern)
         self._fast = re.compile(lowered) if lowered is not None else None
 
-    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
-        """``IGNORECASE`` search of ``text`` from ``pos`` (positions and group names as the slow path)."""
+    def search(self, text: str, pos: int = 0, lowered: str | None = None) -> re.Match[str] | None:
+        """``IGNORECASE`` search of ``text`` from ``pos`` (positions and group names as the slow path).
+
+        ``lowered``: ``text.lower()`` when the caller has it already (several patterns, one text).
+        """
         if self._fast is not None and text.isascii():
-            return self._fast.search(text.lower(), pos)
+            return self._fast.search(text.lower() if lowered is None else lowered, pos)
         return self.pattern.search(text, pos)
 
     def match(self, text: str, pos: int = 0) -> re.Match[str] | None:

@@ -158,9 +158,9 @@ def _anchor_patterns() -> tuple[FoldedPattern, FoldedPattern]:
     return FoldedPattern("(?:" + "|".join(labels) + ")"), FoldedPattern("(?:" + "|".join(facts) + ")")
 
 
-def _find_label(think: str) -> tuple[str | None, int]:
+def _find_label(think: str, lowered: str | None = None) -> tuple[str | None, int]:
     label_re, _ = _anchor_patterns()
-    m = label_re.search(think) or _GENERIC_LABEL.search(think)
+    m = label_re.search(think, 0, lowered) or _GENERIC_LABEL.search(think, 0, lowered)
     if not m:
         return None, -1
     rest = think[m.end() :]
@@ -174,9 +174,9 @@ def _find_label(think: str) -> tuple[str | None, int]:
     return (label or None), end
 
 
-def _find_facts(think: str) -> tuple[tuple[str, ...] | None, int]:
+def _find_facts(think: str, lowered: str | None = None) -> tuple[tuple[str, ...] | None, int]:
     _, facts_re = _anchor_patterns()
-    m = facts_re.search(think) or _GENERIC_FACTS.search(think)
+    m = facts_re.search(think, 0, lowered) or _GENERIC_FACTS.search(think, 0, lowered)
     if not m:
         return None, -1
     parsed = parse_list_repr(think[m.end() :])
@@ -305,11 +305,13 @@ def _parse(raw: str) -> ParsedTrace:
     if m:
         text = text[m.end() :]
         notes.append("assistant_prefix")
-    text = _SPECIAL_TOKENS.sub("", text)
+    if "<" in text:  # every special token starts with "<"
+        text = _SPECIAL_TOKENS.sub("", text)
 
     think, explicit_end = _split_think(text, notes)
-    label, label_end = _find_label(think)
-    facts, facts_end = _find_facts(think)
+    lowered = think.lower()
+    label, label_end = _find_label(think, lowered)
+    facts, facts_end = _find_facts(think, lowered)
     if not explicit_end and max(label_end, facts_end) >= 0:
         think = think[: max(label_end, facts_end)]  # the trace ends at its last recognised sentence
     answer = extract_answer(text, strip_trace_sentences)
