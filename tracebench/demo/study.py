@@ -5,9 +5,10 @@ Two inputs, both from the study's released outputs (``paper-outputs/`` of the sh
 * ``published/study_results.json``: the study's published answer accuracy per released student (read with
   :func:`tracebench.audit.study.read_published`); CoTempQA's pooled value is the mean of the four relations'
   values weighted by the relations' sizes in the study's test split;
-* the released generations (``babi/*.jsonl``, ``cotempqa/<relation>/*.jsonl.gz``), rescored per sample by
-  tracebench (:func:`tracebench.audit.run_audit`, the study audit's code): answer accuracy and the trace x
-  answer 2x2 table under the ``strict`` profile.
+* the released generations (``babi/*.jsonl``, ``cotempqa/<relation>/*.jsonl.gz``; found and read as the
+  study audit does, :mod:`tracebench.audit.study`), rescored per sample by :func:`tracebench.rescore.rescore`,
+  one ``tracebench rescore`` folder per student (a CoTempQA student's four relations together): answer
+  accuracy and the trace x answer 2x2 table under the ``strict`` profile; the leaderboard shows the folders.
 
 Where the folder is (first that applies): ``$TRACEBENCH_PAPER_OUTPUTS`` (a given path that does not exist is an
 error, never replaced by another copy), ``$TRACEBENCH_DATA_DIR/paper-outputs``, then a ``paper-outputs``
@@ -18,7 +19,9 @@ verdict says the study's numbers are not available.
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +36,6 @@ PUBLISHED = Path("published") / "study_results.json"
 REGIMES: dict[str, str] = {"answer only": "answer_only", "correct trace": "correct_trace",
                            "incorrect trace": "incorrect_trace"}  # fmt: skip
 """The audit's regime words -> the demo's regime names."""
-SLICES: dict[str, str] = {"babi": "all", "cotempqa": "pooled"}
-"""The audit slice compared with the demo's students, per source."""
 
 
 @dataclass(frozen=True)
@@ -83,25 +84,29 @@ def locate_paper_outputs() -> Path | None:
     return next((c for c in candidates if c.is_dir()), None)
 
 
-def study_document(root: Path | None, categories: Mapping[str, int] | None = None) -> dict[str, Any]:
+def study_document(
+    root: Path | None, categories: Mapping[str, int] | None = None, runs_dir: Path | None = None
+) -> dict[str, Any]:
     """Collect the study's numbers per source (the demo's ``study`` stage; plain JSON).
 
     Args:
         root: The ``paper-outputs`` folder (``None``: nothing found).
         categories: CoTempQA relation -> test-split size (weights of the pooled published value).
+        runs_dir: Where the released students' rescore folders go (:func:`write_study_runs`; the leaderboard
+            shows them); ``None``: a temporary folder, removed afterwards.
 
     Returns:
-        ``{"root", "published", "rescored", "notes", "students": {source: [StudyStudent fields]}}``.
+        ``{"root", "published", "rescored", "runs", "notes", "students": {source: [StudyStudent fields]}}``.
     """
     doc: dict[str, Any] = {"root": None if root is None else str(root), "published": False, "rescored": False,
-                           "notes": [], "students": {}}  # fmt: skip
+                           "runs": [], "notes": [], "students": {}}  # fmt: skip
     if root is None:
         doc["notes"].append(
             f"the study's outputs were not found (set ${STUDY_ENV}, or ${DATA_DIR_ENV} holding {FOLDER}/)"
         )
         return doc
     try:
-        from tracebench.audit.study import AuditInputError, find_study_files, read_published, run_audit
+        from tracebench.audit.study import AuditInputError, ProfileResult, find_study_files, read_published
     except ImportError as exc:  # the study audit's package is part of tracebench; a partial install lacks it
         doc["notes"].append(f"the study's numbers are not available (tracebench.audit cannot be imported: {exc})")
         return doc
@@ -130,15 +135,18 @@ def study_document(root: Path | None, categories: Mapping[str, int] | None = Non
     for student, value in pooled.items():
         _update(students, "cotempqa", student, published_acc=value)
     if files:
-        audit = run_audit(root)
+        with tempfile.TemporaryDirectory() as tmp:
+            runs = write_study_runs(root, runs_dir or Path(tmp))
+            for folder in runs:
+                metrics = json.loads((Path(folder) / "metrics.json").read_text(encoding="utf-8"))
+                strict = (metrics.get("profiles") or {}).get("strict")
+                if strict is None:
+                    continue
+                result = ProfileResult.from_metrics(strict)
+                _update(students, str(metrics["source"]), str(metrics["name"]), n=result.n,
+                        answer_acc=result.answer_acc, table=result.table)  # fmt: skip
         doc["rescored"] = True
-        for row in audit.rows:
-            if row.slice != SLICES.get(row.dataset) or row.student not in students.get(row.dataset, {}):
-                continue
-            strict = row.profiles.get("strict")
-            if strict is None:
-                continue
-            _update(students, row.dataset, row.student, n=strict.n, answer_acc=strict.answer_acc, table=strict.table)
+        doc["runs"] = runs if runs_dir is not None else []
     doc["students"] = {src: [_student_dict(s) for s in by.values()] for src, by in students.items()}
     return doc
 
