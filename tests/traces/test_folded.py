@@ -65,3 +65,21 @@ def test_fast_path_equals_ignorecase(parts: list[str]) -> None:
             assert (fast.span() if fast else None) == (slow.span() if slow else None)
         m, s = p.match(text), p.pattern.match(text)
         assert (m.span() if m else None) == (s.span() if s else None)
+
+
+def test_fast_new_builds_what_the_constructor_builds() -> None:
+    import pytest
+
+    from tracebench.scoring.sample import ScoredSample
+    from tracebench.scoring.steps import FactScores
+    from tracebench.traces.base import ParsedTrace, fast_new
+
+    fields = {"label": "a", "facts": ("b",), "answer": "c", "think": "t", "status": "ok", "notes": ("answer:tag",)}
+    parsed = fast_new(ParsedTrace, **fields)
+    assert parsed == ParsedTrace(**fields) and hash(parsed) == hash(ParsedTrace(**fields))  # type: ignore[arg-type]
+    assert fast_new(FactScores, exact=1.0, precision=1.0, recall=0.5, f1=0.6) == FactScores(1.0, 1.0, 0.5, 0.6)
+    record = {"problem_id": "p", "mode": "trace", "profile": "strict", "parsed": parsed, "answer_ok": True}
+    record.update(trace_ok=False, step_verdicts=(), metrics={"answer_acc": 1.0})
+    assert fast_new(ScoredSample, **record).to_record() == ScoredSample(**record).to_record()  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="give every field"):
+        fast_new(FactScores, exact=1.0)

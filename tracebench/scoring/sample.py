@@ -20,7 +20,7 @@ from tracebench.scoring.metric_table import TRACE_METRICS as TRACE_METRICS
 from tracebench.scoring.steps import PROFILES, FactScores, Profile, fact_scores, facts_in_text, step_correct
 from tracebench.scoring.study import has_study_rules, study_rules
 from tracebench.traces.answer import reject_context_copy
-from tracebench.traces.base import ParsedTrace
+from tracebench.traces.base import ParsedTrace, fast_new
 from tracebench.traces.prompt import PromptMode
 from tracebench.traces.style import TraceStyle, get_style
 
@@ -165,13 +165,15 @@ def score_sample(
         # An answer that only copies context facts is no answer (note ``answer:context_copy``).
         parsed = note_unreadable_answer(problem, reject_context_copy(reader.parse_direct(output), problem.context))
         answer_metrics = _answer_metrics(problem, parsed.answer, output, profile)
-        return ScoredSample(
+        return fast_new(
+            ScoredSample,
             problem_id=problem.id,
             mode=mode,
             profile=profile,
             parsed=parsed,
             answer_ok=answer_metrics["answer_acc"] == 1.0,
             trace_ok=None,
+            step_verdicts=(),
             metrics=dict(answer_metrics),
         )
 
@@ -207,7 +209,8 @@ def score_sample(
     for name in QUADRANTS:
         metrics[name] = 1.0 if name == q else 0.0
     metrics["mismatch_rate"] = 1.0 if q in ("trace_only", "answer_only") else 0.0
-    return ScoredSample(
+    return fast_new(
+        ScoredSample,
         problem_id=problem.id,
         mode=mode,
         profile=profile,

@@ -25,7 +25,7 @@ from typing import Literal
 
 from tracebench.problem import Step
 from tracebench.scoring.normalize import normalize_fact, normalize_label
-from tracebench.traces.base import ParsedTrace
+from tracebench.traces.base import ParsedTrace, fast_new
 
 Profile = Literal["strict", "paper"]
 PROFILES: tuple[Profile, ...] = ("strict", "paper")
@@ -83,7 +83,7 @@ def fact_scores(gold: tuple[str, ...], written: tuple[str, ...] | None) -> FactS
     precision = hit / len(w) if w else (1.0 if not g else 0.0)
     recall = hit / len(g) if g else (1.0 if not w else 0.0)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return FactScores(exact=1.0 if g == w else 0.0, precision=precision, recall=recall, f1=f1)
+    return fast_new(FactScores, exact=1.0 if g == w else 0.0, precision=precision, recall=recall, f1=f1)
 
 
 def facts_correct(

@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 ParseStatus = Literal["ok", "partial", "answer_only", "empty"]
+
+T = TypeVar("T")
+
+
+def fast_new(cls: type[T], **fields: Any) -> T:
+    """``cls(**fields)`` for a frozen dataclass without ``__post_init__``, every field given, built faster.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; on the scoring path
+    (several objects per sample) that is a measurable share. The object is the same: equal, hashable alike.
+
+    Raises:
+        TypeError: Not every field of ``cls`` was given (a field added later must be passed here too).
+    """
+    if len(fields) != len(cls.__dataclass_fields__):  # type: ignore[attr-defined]
+        raise TypeError(f"fast_new({cls.__name__}): give every field, got {sorted(fields)}")
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
 
 
 @dataclass(frozen=True)

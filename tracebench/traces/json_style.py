@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from tracebench.problem import Problem, Step
-from tracebench.traces.answer import extract_answer, with_rule
-from tracebench.traces.base import ParsedTrace, ParseStatus
+from tracebench.traces.answer import extract_answer
+from tracebench.traces.base import ParsedTrace, ParseStatus, fast_new
 from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr
 from tracebench.traces.paper import _ASSISTANT_PREFIX, _SPECIAL_TOKENS, _split_think
@@ -288,8 +288,14 @@ def _parse(raw: str) -> ParsedTrace:
     else:
         status = "empty"
     notes.append(answer.note)
-    return ParsedTrace(
-        label=label, facts=facts, answer=answer.text, think=think.strip(), status=status, notes=tuple(notes)
+    return fast_new(
+        ParsedTrace,
+        label=label,
+        facts=facts,
+        answer=answer.text,
+        think=think.strip(),
+        status=status,
+        notes=tuple(notes),
     )
 
 
@@ -298,8 +304,10 @@ def parse_direct(text: str | None) -> ParsedTrace:
     raw = text or ""
     m = _ASSISTANT_PREFIX.match(raw)
     answer = extract_answer(raw[m.end() :] if m else raw, strip_json_traces)
-    parsed = ParsedTrace(label=None, facts=None, answer=None, status="answer_only" if answer.text else "empty")
-    return with_rule(parsed, answer)
+    status: ParseStatus = "answer_only" if answer.text else "empty"
+    return fast_new(
+        ParsedTrace, label=None, facts=None, answer=answer.text, think="", status=status, notes=(answer.note,)
+    )
 
 
 class JsonStyle:

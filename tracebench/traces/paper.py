@@ -26,8 +26,8 @@ from functools import lru_cache
 
 from tracebench.problem import Problem, Step
 from tracebench.registry import Registry
-from tracebench.traces.answer import Answer, extract_answer, with_rule
-from tracebench.traces.base import ParsedTrace, ParseStatus
+from tracebench.traces.answer import Answer, extract_answer
+from tracebench.traces.base import ParsedTrace, ParseStatus, fast_new
 from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr
 from tracebench.traces.phrasings import register_phrasing_registry
@@ -326,8 +326,14 @@ def _parse(raw: str) -> ParsedTrace:
     else:
         status = "empty"
     notes.append(answer.note)
-    return ParsedTrace(
-        label=label, facts=facts, answer=answer.text, think=think.strip(), status=status, notes=tuple(notes)
+    return fast_new(
+        ParsedTrace,
+        label=label,
+        facts=facts,
+        answer=answer.text,
+        think=think.strip(),
+        status=status,
+        notes=tuple(notes),
     )
 
 
@@ -351,8 +357,10 @@ def parse_direct(text: str | None) -> ParsedTrace:
     Never raises.
     """
     answer = _answer_of(text)
-    parsed = ParsedTrace(label=None, facts=None, answer=None, status="answer_only" if answer.text else "empty")
-    return with_rule(parsed, answer)
+    status: ParseStatus = "answer_only" if answer.text else "empty"
+    return fast_new(
+        ParsedTrace, label=None, facts=None, answer=answer.text, think="", status=status, notes=(answer.note,)
+    )
 
 
 def forced_prefix(problem: Problem, steps: Sequence[Step]) -> str:
