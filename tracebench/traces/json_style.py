@@ -199,8 +199,8 @@ def _read_trace(think: str) -> tuple[str | None, tuple[str, ...] | None, int]:
     return label, facts, max(label_end, facts_end)
 
 
-def _object_end(text: str, start: int) -> int:
-    """The end of a (possibly garbled) trace object starting at ``start`` (``{``)."""
+def _object_end(text: str, start: int, lowered: str) -> int:
+    """The end of a (possibly garbled) trace object starting at ``start`` (``{``); ``lowered`` is ``text.lower()``."""
     if _opens_object(text, start):
         try:
             _, end = _DECODER.raw_decode(text, start)
@@ -208,7 +208,7 @@ def _object_end(text: str, start: int) -> int:
         except ValueError:
             pass
     pos = start + 1
-    while (m := _FACTS_FRAGMENT.search(text, pos)) is not None:
+    while (m := _FACTS_FRAGMENT.search(text, pos, lowered)) is not None:
         if text.startswith("[", m.end()):
             listed = parse_list_repr(text[m.end() :])
             if listed is None:
@@ -239,8 +239,9 @@ def strip_json_traces(text: str) -> tuple[str, bool]:
     out: list[str] = []
     pos = 0
     found = False
-    while (m := _TRACE_OBJECT.search(text, pos)) is not None:
-        end = _object_end(text, m.start())
+    lowered = text.lower()  # once: FoldedPattern would lower the whole text on every search
+    while (m := _TRACE_OBJECT.search(text, pos, lowered)) is not None:
+        end = _object_end(text, m.start(), lowered)
         out.append(text[pos : m.start()] + "\n")
         pos = max(end, m.end())
         found = True

@@ -239,7 +239,8 @@ def strip_trace_sentences(text: str) -> tuple[str, bool]:
     out: list[str] = []
     pos = 0
     found = False
-    while (m := pattern.search(text, pos)) is not None:
+    lowered = text.lower()  # once: FoldedPattern would lower the whole text on every search
+    while (m := pattern.search(text, pos, lowered)) is not None:
         end = m.end()
         if m.lastgroup == "label":
             sentence = _SENTENCE_END.match(text, end)
