@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import math
 
-from tracebench.formatting import UNDEFINED, fmt_interval, fmt_number, fmt_p, fmt_percent, nan_to_none, rounded
+from tracebench.formatting import (
+    UNDEFINED,
+    csv_number,
+    fmt_interval,
+    fmt_number,
+    fmt_p,
+    fmt_percent,
+    nan_to_none,
+    rounded,
+)
 
 NAN = math.nan
 
@@ -51,3 +60,9 @@ def test_fmt_p() -> None:
     assert fmt_p(0.000123) == "1.23e-04"
     assert fmt_p(0.0) == "< 1e-300"
     assert fmt_p(NAN) == UNDEFINED
+
+
+def test_csv_number() -> None:
+    assert csv_number(1 / 3) == "0.333333"
+    assert csv_number(0.5) == "0.5"
+    assert csv_number(NAN) == "" and csv_number(None) == ""

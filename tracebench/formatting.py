@@ -1,10 +1,11 @@
 """Numbers for people and for JSON, in one place: the one number formatter and the one NaN→None rule.
 
 Undefined values are ``NaN`` in computations (an accuracy over no samples, a phi with an empty margin) and
-``None`` where a value leaves tracebench: JSON has no ``NaN`` (:func:`nan_to_none`, :func:`rounded`), and a
-table shows a mark instead (:func:`fmt_number`, :func:`fmt_interval`, :func:`fmt_percent`, :func:`fmt_p`).
-Every table and report formats its numbers through these, so they read the same everywhere; each caller
-keeps its own mark for an undefined value (the leaderboard's ``–``, a plain ``-`` in the intervention tables).
+``None`` where a value leaves tracebench: JSON has no ``NaN`` (:func:`nan_to_none`, :func:`rounded`), a CSV
+cell stays empty (:func:`csv_number`) and a table shows a mark instead (:func:`fmt_number`,
+:func:`fmt_interval`, :func:`fmt_percent`, :func:`fmt_p`). Every table and report formats its numbers through
+these, so they read the same everywhere; each caller keeps its own mark for an undefined value (the
+leaderboard's ``–``, a plain ``-`` in the intervention tables).
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ def rounded(value: float | None, digits: int = JSON_DIGITS) -> float | None:
         return None
     r = round(v, digits)
     return 0.0 if r == 0 else r
+
+
+def csv_number(value: float | None, digits: int = JSON_DIGITS) -> str:
+    """A number for a CSV cell: rounded as in JSON (:func:`rounded`), empty when undefined."""
+    r = rounded(value, digits)
+    return "" if r is None else repr(r)
 
 
 def fmt_number(value: float | None, digits: int = 3, undefined: str = UNDEFINED) -> str:
