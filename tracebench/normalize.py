@@ -16,6 +16,7 @@ _PUNCT = str.maketrans("", "", string.punctuation)
 _WS = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_answer(text: str) -> str:
     """SQuAD-style answer normalisation: lower case, punctuation, articles and extra white space removed.
 
@@ -50,6 +51,7 @@ def normalize_fact(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=1 << 12)
 def normalize_label(text: str) -> str:
     """Normalise a classification label.
 

@@ -31,6 +31,7 @@ from tracebench.harness import data, tasks
 from tracebench.harness.data import doc_to_problem
 from tracebench.interventions.forced import DEFAULT_SEED, INTERVENTIONS, ForcedTrace, build_forced, follows
 from tracebench.problem import Problem
+from tracebench.scoring import metric_table
 
 if TYPE_CHECKING:
     import datasets
@@ -49,7 +50,7 @@ FORCED_FIELDS: tuple[str, ...] = (
 )
 """Doc columns added to a forced task's docs (``forced_implied``: the implied Problem's JSON, ``""`` if none)."""
 
-FORCED_METRICS: tuple[str, ...] = ("trace_following_rate", "implied_rate")
+FORCED_METRICS: tuple[str, ...] = metric_table.FORCED_METRICS
 """Metrics a forced task reports on top of the trace task's (see :func:`process_results_forced`)."""
 
 
@@ -77,7 +78,7 @@ def forced_docs(docs: Sequence[Mapping[str, Any]], intervention: str, seed: int 
         The forced docs, in the original order.
     """
     problems = [doc_to_problem(d) for d in docs]
-    forced = build_forced(problems, intervention, seed)
+    forced = build_forced(problems, intervention, seed, data.doc_style(docs[0]) if docs else None)
     if forced.skipped:
         log.warning(
             "tracebench forced_%s: %d of %d problems have no variant and are left out (%s)",

@@ -22,7 +22,6 @@ from tracebench.train.regimes import (
     build_regime,
     derangement,
     perturb_steps,
-    register_fact_perturbation,
 )
 from tracebench.train.trainer import PreparedTrainer, TrainResult, prepare_trainer, train
 
@@ -45,7 +44,6 @@ __all__ = [
     "load_training_problems",
     "perturb_steps",
     "prepare_trainer",
-    "register_fact_perturbation",
     "resolve_base",
     "to_dataset",
     "train",

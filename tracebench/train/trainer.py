@@ -175,7 +175,7 @@ def build_data(config: TrainConfig) -> tuple[RegimeData, int]:
         The regime data and the number of problems loaded.
     """
     problems = load_training_problems(config.source, config.split, config.data, config.limit, config.source_options)
-    data = build_regime(problems, config.regime, config.seed)  # type: ignore[arg-type]
+    data = build_regime(problems, config.regime, config.seed, config.trace_style)  # type: ignore[arg-type]
     if not data.examples:
         raise ValueError(f"regime {config.regime!r} produced no example from {len(problems)} problems: {data.skipped}")
     return data, len(problems)
