@@ -17,9 +17,23 @@ from tracebench.demo.config import (
     plan_budget,
     quick_profile,
     real_profile,
+    real_quick_profile,
+    stratified_indices,
+    student_name,
+    untrained_name,
 )
 from tracebench.demo.pipeline import Demo, DemoError, DemoPaths, DemoResult, apply_budget, regime_results
-from tracebench.demo.verdict import RegimeResult, conclusions, regime_sentence, verdict_lines
+from tracebench.demo.study import StudyStudent, locate_paper_outputs, study_document, study_students
+from tracebench.demo.verdict import (
+    ForcedResult,
+    Interval,
+    RegimeResult,
+    conclusions,
+    intervention_sentence,
+    regime_sentence,
+    study_lines,
+    verdict_lines,
+)
 
 __all__ = [
     "CACHED",
@@ -43,6 +57,18 @@ __all__ = [
     "plan_budget",
     "quick_profile",
     "real_profile",
+    "real_quick_profile",
+    "stratified_indices",
+    "student_name",
+    "study_document",
+    "study_lines",
+    "study_students",
+    "untrained_name",
+    "intervention_sentence",
+    "locate_paper_outputs",
+    "ForcedResult",
+    "Interval",
+    "StudyStudent",
     "regime_results",
     "regime_sentence",
     "stage_key",
