@@ -77,6 +77,8 @@ _NON_WORD = re.compile(r"\W+")
 _SPACE = re.compile(r"\s")
 _LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")  # where str.splitlines splits
 _LIST_PREFIX_MAX = 24  # junk allowed before a list on its line: "(", "incidents: ", ".setSelectedAnswer("
+# The rendered shape: "<think>T</think> <answer>A</answer>" with no other "<" (no other tag, no special token).
+_CANONICAL = re.compile(r"<think>([^<]*)</think>[^<]*<answer>([^<]*)</answer>[^<]*\Z")
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,29 @@ def extract_answer(text: str | None, strip_trace: TraceStripper = _no_trace) -> 
         return _extract(_SPECIAL_TOKENS.sub("", text) if "<" in text else text, strip_trace)
     except Exception:  # pragma: no cover - defensive: extraction must never raise
         return Answer(None, "none")
+
+
+def split_canonical(text: str, strip_trace: TraceStripper = _no_trace) -> tuple[str, Answer] | None:
+    """Fast path for an output in the rendered shape: its trace text and answer, or ``None`` for any other.
+
+    The shape is ``<think>T</think>`` then ``<answer>A</answer>`` (white space or prose between and after
+    them) with no other ``<`` anywhere: so no special token, no other tag, and the tags are the ones the
+    general readers find first. For such a text the trace is ``T`` (explicitly closed) and the answer is what
+    :func:`extract_answer` finds, by rule ``tag``, whenever ``A`` holds one; when it holds none, ``None`` is
+    returned and the caller takes the general path.
+
+    Args:
+        text: The generation, after its ``assistant`` line is removed.
+        strip_trace: The style's trace stripper (as for :func:`extract_answer`).
+
+    Returns:
+        ``(trace text, answer)`` or ``None``.
+    """
+    m = _CANONICAL.match(text)
+    if m is None:
+        return None
+    answer = _read_block(m.group(2), strip_trace)
+    return None if answer is None else (m.group(1), Answer(answer, "tag"))
 
 
 def _extract(text: str, strip_trace: TraceStripper) -> Answer:

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from tracebench.problem import Problem, Step
 from tracebench.registry import Registry
-from tracebench.traces.answer import Answer, extract_answer
+from tracebench.traces.answer import Answer, extract_answer, split_canonical
 from tracebench.traces.base import ParsedTrace, ParseStatus, fast_new
 from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr
@@ -306,16 +306,22 @@ def _parse(raw: str) -> ParsedTrace:
     if m:
         text = text[m.end() :]
         notes.append("assistant_prefix")
-    if "<" in text:  # every special token starts with "<"
-        text = _SPECIAL_TOKENS.sub("", text)
-
-    think, explicit_end = _split_think(text, notes)
+    canonical = split_canonical(text, strip_trace_sentences)  # the rendered shape: the same result, faster
+    answer: Answer | None = None
+    if canonical is not None:
+        think, answer = canonical
+        explicit_end = True
+    else:
+        if "<" in text:  # every special token starts with "<"
+            text = _SPECIAL_TOKENS.sub("", text)
+        think, explicit_end = _split_think(text, notes)
     lowered = think.lower()
     label, label_end = _find_label(think, lowered)
     facts, facts_end = _find_facts(think, lowered)
     if not explicit_end and max(label_end, facts_end) >= 0:
         think = think[: max(label_end, facts_end)]  # the trace ends at its last recognised sentence
-    answer = extract_answer(text, strip_trace_sentences)
+    if answer is None:
+        answer = extract_answer(text, strip_trace_sentences)
 
     status: ParseStatus
     if label is not None and facts is not None:
