@@ -75,4 +75,7 @@ def exact_match(prediction: str | None, answers: Sequence[str]) -> float:
     if prediction is None:
         return 0.0
     pred = normalize_answer(prediction)
-    return 1.0 if any(pred == normalize_answer(a) for a in answers) else 0.0
+    for answer in answers:
+        if pred == normalize_answer(answer):
+            return 1.0
+    return 0.0

@@ -180,7 +180,11 @@ def score_answer(problem: Problem, prediction: str | None) -> dict[str, float]:
     Raises:
         KeyError: The problem names an unregistered scorer.
     """
-    return score_answer_noted(problem, prediction)[0]
+    scorer = _scorer_for(problem)
+    try:
+        return scorer(problem, prediction)
+    except _TEXT_FAILURES:  # as score_answer_noted, without the note
+        return scorer(problem, None)
 
 
 _TEXT_FAILURES = (UnreadableAnswerError, ValueError, TypeError, MemoryError, RecursionError, OverflowError)
@@ -210,7 +214,8 @@ def score_answer_noted(problem: Problem, prediction: str | None) -> tuple[dict[s
 
 
 def _scorer_for(problem: Problem) -> AnswerScorer:
-    name = str(problem.meta.get("answer_scorer", problem.answer_format))
+    meta = problem.meta
+    name = str(meta["answer_scorer"]) if "answer_scorer" in meta else problem.answer_format
     scorer = ANSWER_SCORERS.find(name)
     if scorer is None:
         raise KeyError(f"problem {problem.id}: unknown answer scorer {name!r}; registered: {answer_scorer_names()}")

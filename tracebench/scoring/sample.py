@@ -7,7 +7,7 @@ training-time evaluation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from tracebench.normalize import normalize_label
 from tracebench.problem import Problem
@@ -17,7 +17,7 @@ from tracebench.scoring.metric_table import PAIR_METRICS as PAIR_METRICS
 from tracebench.scoring.metric_table import QUADRANTS as QUADRANTS
 from tracebench.scoring.metric_table import SAMPLE_METRICS as SAMPLE_METRICS
 from tracebench.scoring.metric_table import TRACE_METRICS as TRACE_METRICS
-from tracebench.scoring.steps import PROFILES, FactScores, Profile, fact_scores, facts_in_text, step_correct
+from tracebench.scoring.steps import PROFILES, FactScores, Profile, fact_scores, gold_needles, step_correct
 from tracebench.scoring.study import has_study_rules, study_rules
 from tracebench.traces.answer import reject_context_copy
 from tracebench.traces.base import ParsedTrace, fast_new
@@ -100,40 +100,76 @@ def _answer_metrics(
     return metrics
 
 
-def _step_verdicts(problem: Problem, parsed: ParsedTrace) -> tuple[tuple[dict[str, Any], ...], FactScores | None]:
-    """Each gold step's verdict under both profiles, and the fact overlap of the first retrieval step.
+def _contains(needle: str, think: str, written: str) -> bool:
+    """Whether ``needle`` is in ``think``, a line break, then ``written``, without joining them.
+
+    A needle without a line break cannot span the joint, so it is in one of the two parts.
+    """
+    if "\n" in needle:
+        return needle in think + "\n" + written
+    return needle in think or needle in written
+
+
+class _Steps(NamedTuple):
+    """The step verdicts of one sample and what the metrics take from them (:func:`_steps`)."""
+
+    verdicts: tuple[dict[str, Any], ...]
+    scores: FactScores | None  # the fact overlap of the first retrieval step (None: there is none)
+    strict: bool  # every step right under ``strict``
+    paper: bool  # every step right under ``paper``
+    label_ok: bool | None  # every classification step right under the profile (None: there is none)
+    facts_ok: bool  # every retrieval step right under the profile
+    found: bool  # the parser recovered every step kind the problem has (``parse_rate``)
+
+
+def _steps(problem: Problem, parsed: ParsedTrace, profile: Profile) -> _Steps:
+    """Each gold step's verdict under both profiles, and their conjunctions (one pass over the steps).
 
     The same verdicts as :func:`~tracebench.scoring.steps.step_correct` per profile, computed once per step
-    (a retrieval step's strict verdict is its fact overlap's ``exact``).
+    (a retrieval step's strict verdict is its fact overlap's ``exact``); ``scores`` is the fact overlap of the
+    first retrieval step.
     """
     verdicts: list[dict[str, Any]] = []
     scores: FactScores | None = None
+    all_strict = all_paper = found = facts_ok = True
+    label_ok: bool | None = None
     think = parsed.think.casefold()  # casefold works character by character: fold once, join after
     for step in problem.steps:
-        if step.kind == "retrieval":
+        kind = step.kind
+        if kind == "retrieval":
             overlap = fact_scores(step.facts, parsed.facts)
             if scores is None:
                 scores = overlap
             strict = overlap.exact == 1.0
             written = "\n".join(parsed.facts).casefold() if parsed.facts else ""
-            paper = facts_in_text(step.facts, think + "\n" + written)
-        elif step.kind == "classification":
+            gold_facts = step.facts
+            needles = gold_needles(gold_facts if isinstance(gold_facts, tuple) else tuple(gold_facts))
+            paper = False
+            for needle in needles:
+                if _contains(needle, think, written):
+                    paper = True
+                    break
+            facts_ok = facts_ok and (strict if profile == "strict" else paper)
+        elif kind == "classification":
             gold = step.label or ""
             strict = parsed.label is not None and normalize_label(parsed.label) == normalize_label(gold)
-            paper = gold.casefold() in think + "\n" + (parsed.label or "").casefold()
+            paper = _contains(gold.casefold(), think, (parsed.label or "").casefold())
+            label_ok = (label_ok is not False) and (strict if profile == "strict" else paper)
         else:
             strict = step_correct(step, parsed, "strict")  # raises: unknown step kind
             paper = strict
-        verdicts.append({"kind": step.kind, "strict": strict, "paper": paper})
-    return tuple(verdicts), scores
+        verdicts.append({"kind": kind, "strict": strict, "paper": paper})
+        all_strict = all_strict and strict
+        all_paper = all_paper and paper
+        if found and parsed.step(kind) is None:
+            found = False
+    return _Steps(tuple(verdicts), scores, all_strict, all_paper, label_ok, facts_ok, found)
 
 
-def _all_found(problem: Problem, parsed: ParsedTrace) -> bool:
-    """Whether the parser recovered every step kind the problem has (``parse_rate``)."""
-    for step in problem.steps:
-        if parsed.step(step.kind) is None:
-            return False
-    return True
+_QUADRANT_METRICS: dict[str, dict[str, float]] = {
+    q: {name: 1.0 if name == q else 0.0 for name in QUADRANTS} for q in QUADRANTS
+}
+"""Per quadrant, the quadrant metrics of a sample in it (in :data:`QUADRANTS` order)."""
 
 
 def score_sample(
@@ -174,29 +210,21 @@ def score_sample(
             answer_ok=answer_metrics["answer_acc"] == 1.0,
             trace_ok=None,
             step_verdicts=(),
-            metrics=dict(answer_metrics),
+            metrics=answer_metrics,  # a new dict
         )
 
-    parsed = note_unreadable_answer(problem, reject_context_copy(reader.parse(output), problem.context))
-    answer_metrics = _answer_metrics(problem, parsed.answer, output, profile)
-    answer_ok = answer_metrics["answer_acc"] == 1.0
-    verdicts, scores = _step_verdicts(problem, parsed)
-    trace_strict = trace_paper = True
-    label_ok: bool | None = None  # every classification step right under ``profile`` (None: there is none)
-    facts_ok = True  # every retrieval step right under ``profile``
-    for v in verdicts:
-        trace_strict = trace_strict and v["strict"]
-        trace_paper = trace_paper and v["paper"]
-        if v["kind"] == "classification":
-            label_ok = (label_ok is not False) and v[profile]
-        elif v["kind"] == "retrieval":
-            facts_ok = facts_ok and v[profile]
+    parsed = reader.parse(output)
+    if parsed.answer is not None:  # both checks keep a parse without an answer as it is
+        parsed = note_unreadable_answer(problem, reject_context_copy(parsed, problem.context))
+    metrics: dict[str, float | None] = _answer_metrics(problem, parsed.answer, output, profile)  # a new dict
+    answer_ok = metrics["answer_acc"] == 1.0
+    steps = _steps(problem, parsed, profile)
+    trace_strict, trace_paper, label_ok, scores = steps.strict, steps.paper, steps.label_ok, steps.scores
     trace_ok = trace_strict if profile == "strict" else trace_paper
 
-    metrics: dict[str, float | None] = dict(answer_metrics)
     metrics["label_acc"] = None if label_ok is None else (1.0 if label_ok else 0.0)
     if scores is not None:
-        metrics["facts_exact"] = 1.0 if facts_ok else 0.0
+        metrics["facts_exact"] = 1.0 if steps.facts_ok else 0.0
         metrics["facts_precision"] = scores.precision
         metrics["facts_recall"] = scores.recall
         metrics["facts_f1"] = scores.f1
@@ -204,10 +232,9 @@ def score_sample(
         metrics.update(facts_exact=None, facts_precision=None, facts_recall=None, facts_f1=None)
     metrics["trace_acc"] = 1.0 if trace_strict else 0.0
     metrics["trace_acc_paper"] = 1.0 if trace_paper else 0.0
-    metrics["parse_rate"] = 1.0 if _all_found(problem, parsed) else 0.0
+    metrics["parse_rate"] = 1.0 if steps.found else 0.0
     q = quadrant(trace_ok, answer_ok)
-    for name in QUADRANTS:
-        metrics[name] = 1.0 if name == q else 0.0
+    metrics.update(_QUADRANT_METRICS[q])
     metrics["mismatch_rate"] = 1.0 if q in ("trace_only", "answer_only") else 0.0
     return fast_new(
         ScoredSample,
@@ -217,6 +244,6 @@ def score_sample(
         parsed=parsed,
         answer_ok=answer_ok,
         trace_ok=trace_ok,
-        step_verdicts=verdicts,
+        step_verdicts=steps.verdicts,
         metrics=metrics,
     )

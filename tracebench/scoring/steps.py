@@ -107,7 +107,7 @@ def facts_correct(
 
 def facts_in_text(gold: Sequence[str], haystack: str) -> bool:
     """Whether at least one non-blank gold fact (case-folded, stripped) is in ``haystack`` (already case-folded)."""
-    needles = _gold_needles(gold) if isinstance(gold, tuple) else _needles(gold)
+    needles = gold_needles(gold) if isinstance(gold, tuple) else _needles(gold)
     return any(n in haystack for n in needles)
 
 
@@ -116,8 +116,8 @@ def _needles(gold: Iterable[str]) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1 << 14)
-def _gold_needles(gold: tuple[str, ...]) -> tuple[str, ...]:
-    """A gold fact tuple's ``paper`` needles (cached: a problem is scored many times)."""
+def gold_needles(gold: tuple[str, ...]) -> tuple[str, ...]:
+    """A gold fact tuple's ``paper`` needles: each non-blank fact case-folded and stripped (cached)."""
     return _needles(gold)
 
 
