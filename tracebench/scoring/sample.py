@@ -81,14 +81,14 @@ STUDY_METRICS: tuple[str, ...] = ("study_acc", "study_f1", "study_p", "study_r")
 
 def _answer_metrics(
     problem: Problem, parsed_answer: str | None, output: str | None, profile: Profile
-) -> dict[str, float]:
-    """Answer metrics of one sample: tracebench's scorer on the parsed answer.
+) -> dict[str, float | None]:
+    """Answer metrics of one sample (a new dict): tracebench's scorer on the parsed answer.
 
     Under ``paper``, when the source has study rules (:mod:`tracebench.scoring.study`), ``answer_acc`` is
     the study's verdict on its own extraction from the raw output, and its per-sample values are added as
     ``study_*``.
     """
-    metrics = dict(score_answer(problem, parsed_answer))
+    metrics: dict[str, float | None] = dict(score_answer(problem, parsed_answer))
     if profile != "paper" or not has_study_rules(problem.source):
         return metrics
     rules = study_rules(problem.source)
@@ -100,14 +100,19 @@ def _answer_metrics(
     return metrics
 
 
-def _contains(needle: str, think: str, written: str) -> bool:
-    """Whether ``needle`` is in ``think``, a line break, then ``written``, without joining them.
+def _contains(needle: str, written: str, parsed: ParsedTrace, folded: list[str]) -> bool:
+    """Whether ``needle`` is in the case-folded trace text, a line break, then ``written``, without joining them.
 
-    A needle without a line break cannot span the joint, so it is in one of the two parts.
+    A needle without a line break cannot span the joint, so it is in one of the two parts; ``written`` is
+    looked at first, and the trace text is case-folded (once, into ``folded``) only when needed.
     """
+    if "\n" not in needle and needle in written:
+        return True
+    if not folded:
+        folded.append(parsed.think.casefold())  # casefold works character by character: fold once, join after
     if "\n" in needle:
-        return needle in think + "\n" + written
-    return needle in think or needle in written
+        return needle in folded[0] + "\n" + written
+    return needle in folded[0]
 
 
 class _Steps(NamedTuple):
@@ -133,7 +138,7 @@ def _steps(problem: Problem, parsed: ParsedTrace, profile: Profile) -> _Steps:
     scores: FactScores | None = None
     all_strict = all_paper = found = facts_ok = True
     label_ok: bool | None = None
-    think = parsed.think.casefold()  # casefold works character by character: fold once, join after
+    folded: list[str] = []  # the case-folded trace text, once it is needed
     for step in problem.steps:
         kind = step.kind
         if kind == "retrieval":
@@ -146,14 +151,14 @@ def _steps(problem: Problem, parsed: ParsedTrace, profile: Profile) -> _Steps:
             needles = gold_needles(gold_facts if isinstance(gold_facts, tuple) else tuple(gold_facts))
             paper = False
             for needle in needles:
-                if _contains(needle, think, written):
+                if _contains(needle, written, parsed, folded):
                     paper = True
                     break
             facts_ok = facts_ok and (strict if profile == "strict" else paper)
         elif kind == "classification":
             gold = step.label or ""
             strict = parsed.label is not None and normalize_label(parsed.label) == normalize_label(gold)
-            paper = _contains(gold.casefold(), think, (parsed.label or "").casefold())
+            paper = _contains(gold.casefold(), (parsed.label or "").casefold(), parsed, folded)
             label_ok = (label_ok is not False) and (strict if profile == "strict" else paper)
         else:
             strict = step_correct(step, parsed, "strict")  # raises: unknown step kind
@@ -216,7 +221,7 @@ def score_sample(
     parsed = reader.parse(output)
     if parsed.answer is not None:  # both checks keep a parse without an answer as it is
         parsed = note_unreadable_answer(problem, reject_context_copy(parsed, problem.context))
-    metrics: dict[str, float | None] = _answer_metrics(problem, parsed.answer, output, profile)  # a new dict
+    metrics = _answer_metrics(problem, parsed.answer, output, profile)
     answer_ok = metrics["answer_acc"] == 1.0
     steps = _steps(problem, parsed, profile)
     trace_strict, trace_paper, label_ok, scores = steps.strict, steps.paper, steps.label_ok, steps.scores

@@ -34,10 +34,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
-from tracebench.traces.base import ParsedTrace
+from tracebench.traces.base import ParsedTrace, fast_replace
 from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr
 
@@ -365,7 +365,7 @@ def count_rules(parsed: Iterable[ParsedTrace]) -> Counter[str]:
 def with_rule(parsed: ParsedTrace, answer: Answer) -> ParsedTrace:
     """``parsed`` with ``answer``'s text and its rule note (replacing any earlier ``answer:`` note)."""
     notes = tuple(n for n in parsed.notes if not n.startswith(NOTE_PREFIX)) + (answer.note,)
-    return replace(parsed, answer=answer.text, notes=notes)
+    return fast_replace(parsed, answer=answer.text, notes=notes)
 
 
 def reject_context_copy(parsed: ParsedTrace, context: Sequence[str]) -> ParsedTrace:
@@ -382,4 +382,4 @@ def reject_context_copy(parsed: ParsedTrace, context: Sequence[str]) -> ParsedTr
     if not is_context_copy(parsed.answer, context):
         return parsed
     out = with_rule(parsed, Answer(None, "context_copy"))
-    return replace(out, status="empty") if out.status == "answer_only" else out
+    return fast_replace(out, status="empty") if out.status == "answer_only" else out

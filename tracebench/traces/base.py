@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 ParseStatus = Literal["ok", "partial", "answer_only", "empty"]
@@ -24,6 +24,28 @@ def fast_new(cls: type[T], **fields: Any) -> T:
     obj = object.__new__(cls)
     obj.__dict__.update(fields)
     return obj
+
+
+def fast_replace(obj: T, **changes: Any) -> T:
+    """``dataclasses.replace(obj, **changes)`` for a frozen dataclass built by :func:`fast_new`, built faster.
+
+    The copy holds ``obj``'s fields with ``changes`` applied (the same object ``replace`` builds: the class
+    has no ``__post_init__``, every field is an ``__init__`` field). A class with a ``__post_init__`` goes
+    through ``dataclasses.replace``.
+
+    Raises:
+        TypeError: A change names no field of the class.
+    """
+    cls = type(obj)
+    if hasattr(cls, "__post_init__"):
+        return replace(obj, **changes)  # type: ignore[type-var]
+    unknown = changes.keys() - cls.__dataclass_fields__.keys()  # type: ignore[attr-defined]
+    if unknown:
+        raise TypeError(f"fast_replace({cls.__name__}): no field(s) {sorted(unknown)}")
+    new = object.__new__(cls)
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 @dataclass(frozen=True)
