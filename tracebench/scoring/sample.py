@@ -7,7 +7,7 @@ training-time evaluation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from tracebench.normalize import normalize_label
 from tracebench.problem import Problem
@@ -115,24 +115,22 @@ def _contains(needle: str, written: str, parsed: ParsedTrace, folded: list[str])
     return needle in folded[0]
 
 
-class _Steps(NamedTuple):
-    """The step verdicts of one sample and what the metrics take from them (:func:`_steps`)."""
-
-    verdicts: tuple[dict[str, Any], ...]
-    scores: FactScores | None  # the fact overlap of the first retrieval step (None: there is none)
-    strict: bool  # every step right under ``strict``
-    paper: bool  # every step right under ``paper``
-    label_ok: bool | None  # every classification step right under the profile (None: there is none)
-    facts_ok: bool  # every retrieval step right under the profile
-    found: bool  # the parser recovered every step kind the problem has (``parse_rate``)
+_Steps = tuple[tuple[dict[str, Any], ...], "FactScores | None", bool, bool, "bool | None", bool, bool]
+"""What :func:`_steps` returns (a plain tuple: built once per sample)."""
 
 
 def _steps(problem: Problem, parsed: ParsedTrace, profile: Profile) -> _Steps:
     """Each gold step's verdict under both profiles, and their conjunctions (one pass over the steps).
 
     The same verdicts as :func:`~tracebench.scoring.steps.step_correct` per profile, computed once per step
-    (a retrieval step's strict verdict is its fact overlap's ``exact``); ``scores`` is the fact overlap of the
-    first retrieval step.
+    (a retrieval step's strict verdict is its fact overlap's ``exact``).
+
+    Returns:
+        ``(verdicts, scores, strict, paper, label_ok, facts_ok, found)``: the per-step verdicts; the fact
+        overlap of the first retrieval step (``None``: there is none); whether every step is right under
+        ``strict``, and under ``paper``; whether every classification step is right under ``profile``
+        (``None``: there is none); whether every retrieval step is; whether the parser recovered every step
+        kind the problem has (``parse_rate``).
     """
     verdicts: list[dict[str, Any]] = []
     scores: FactScores | None = None
@@ -151,7 +149,7 @@ def _steps(problem: Problem, parsed: ParsedTrace, profile: Profile) -> _Steps:
             needles = gold_needles(gold_facts if isinstance(gold_facts, tuple) else tuple(gold_facts))
             paper = False
             for needle in needles:
-                if _contains(needle, written, parsed, folded):
+                if ("\n" not in needle and needle in written) or _contains(needle, written, parsed, folded):
                     paper = True
                     break
             facts_ok = facts_ok and (strict if profile == "strict" else paper)
@@ -168,13 +166,18 @@ def _steps(problem: Problem, parsed: ParsedTrace, profile: Profile) -> _Steps:
         all_paper = all_paper and paper
         if found and parsed.step(kind) is None:
             found = False
-    return _Steps(tuple(verdicts), scores, all_strict, all_paper, label_ok, facts_ok, found)
+    return tuple(verdicts), scores, all_strict, all_paper, label_ok, facts_ok, found
 
 
-_QUADRANT_METRICS: dict[str, dict[str, float]] = {
-    q: {name: 1.0 if name == q else 0.0 for name in QUADRANTS} for q in QUADRANTS
+MISMATCHES = ("trace_only", "answer_only")
+"""The quadrants where trace and answer disagree (``mismatch_rate``)."""
+
+
+_QUADRANT_METRICS: dict[str, dict[str, float | None]] = {
+    q: {**{name: 1.0 if name == q else 0.0 for name in QUADRANTS}, "mismatch_rate": 1.0 if q in MISMATCHES else 0.0}
+    for q in QUADRANTS
 }
-"""Per quadrant, the quadrant metrics of a sample in it (in :data:`QUADRANTS` order)."""
+"""Per quadrant, the quadrant metrics (in :data:`QUADRANTS` order) and ``mismatch_rate`` of a sample in it."""
 
 
 def score_sample(
@@ -223,24 +226,30 @@ def score_sample(
         parsed = note_unreadable_answer(problem, reject_context_copy(parsed, problem.context))
     metrics = _answer_metrics(problem, parsed.answer, output, profile)
     answer_ok = metrics["answer_acc"] == 1.0
-    steps = _steps(problem, parsed, profile)
-    trace_strict, trace_paper, label_ok, scores = steps.strict, steps.paper, steps.label_ok, steps.scores
+    verdicts, scores, trace_strict, trace_paper, label_ok, facts_ok, found = _steps(problem, parsed, profile)
     trace_ok = trace_strict if profile == "strict" else trace_paper
 
-    metrics["label_acc"] = None if label_ok is None else (1.0 if label_ok else 0.0)
+    exact: float | None
+    precision: float | None
+    recall: float | None
+    f1: float | None
     if scores is not None:
-        metrics["facts_exact"] = 1.0 if steps.facts_ok else 0.0
-        metrics["facts_precision"] = scores.precision
-        metrics["facts_recall"] = scores.recall
-        metrics["facts_f1"] = scores.f1
+        exact, precision, recall, f1 = (1.0 if facts_ok else 0.0), scores.precision, scores.recall, scores.f1
     else:
-        metrics.update(facts_exact=None, facts_precision=None, facts_recall=None, facts_f1=None)
-    metrics["trace_acc"] = 1.0 if trace_strict else 0.0
-    metrics["trace_acc_paper"] = 1.0 if trace_paper else 0.0
-    metrics["parse_rate"] = 1.0 if steps.found else 0.0
-    q = quadrant(trace_ok, answer_ok)
-    metrics.update(_QUADRANT_METRICS[q])
-    metrics["mismatch_rate"] = 1.0 if q in ("trace_only", "answer_only") else 0.0
+        exact = precision = recall = f1 = None
+    metrics.update(  # one literal, in the metric order (``update`` sets keys in order, as item by item)
+        {
+            "label_acc": None if label_ok is None else (1.0 if label_ok else 0.0),
+            "facts_exact": exact,
+            "facts_precision": precision,
+            "facts_recall": recall,
+            "facts_f1": f1,
+            "trace_acc": 1.0 if trace_strict else 0.0,
+            "trace_acc_paper": 1.0 if trace_paper else 0.0,
+            "parse_rate": 1.0 if found else 0.0,
+        }
+    )
+    metrics.update(_QUADRANT_METRICS[quadrant(trace_ok, answer_ok)])
     return fast_new(
         ScoredSample,
         problem_id=problem.id,
@@ -249,6 +258,6 @@ def score_sample(
         parsed=parsed,
         answer_ok=answer_ok,
         trace_ok=trace_ok,
-        step_verdicts=steps.verdicts,
+        step_verdicts=verdicts,
         metrics=metrics,
     )

@@ -104,6 +104,15 @@ def _fold(text: str) -> str:
 
 
 _ECHOES = frozenset(_fold(e) for e in PROMPT_ECHOES)
+_ECHO_WORD = max(set.intersection(*(set(e.split()) for e in _ECHOES)) or {""}, key=len)
+"""A word every echo holds (``answer``): an ASCII line without it, in any case, folds to no echo."""
+
+
+def _is_echo(line: str) -> bool:
+    """Whether a line (holding a letter or digit) is one of the prompt's fixed lines (:data:`PROMPT_ECHOES`)."""
+    if _ECHO_WORD and line.isascii() and _ECHO_WORD not in line.lower():
+        return False  # folding keeps an ASCII line's word characters in order, only lowered
+    return _fold(line) in _ECHOES
 
 
 def _no_trace(text: str) -> tuple[str, bool]:
@@ -253,9 +262,10 @@ def answer_lines(text: str, require_alnum: bool = True) -> list[str]:
     out: list[str] = []
     for raw in _MARKUP.sub("", text).splitlines():
         line = raw.strip()
-        if not line or (require_alnum and not _ALNUM.search(line)):
+        if not line:
             continue
-        if _QUESTION_ECHO.match(line) or (_ALNUM.search(line) and _fold(line) in _ECHOES):
+        alnum = _ALNUM.search(line) is not None
+        if (require_alnum and not alnum) or _QUESTION_ECHO.match(line) or (alnum and _is_echo(line)):
             continue
         out.append(line)
     return out

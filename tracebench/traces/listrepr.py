@@ -28,6 +28,7 @@ _PLAIN_LIST = re.compile(
     r"\[" + _SP + "(?:" + _PLAIN_ITEM + _SP + "(?:," + _SP + _PLAIN_ITEM + _SP + ")*(?:," + _SP + r")?)?\]"
 )
 _PLAIN_ITEMS = re.compile(_PLAIN_ITEM)
+_SPACE = re.compile(r"\s*")  # what str.lstrip() strips (the same white-space predicate)
 _MAX_EVAL_CHARS = 100_000  # longer lists skip ``ast.literal_eval`` (a compile of hostile text) for the scanner
 
 
@@ -41,12 +42,25 @@ def parse_list_repr(text: str) -> tuple[list[str], int] | None:
         ``(items, end)`` where ``end`` is the index just past the list in ``text``, or ``None`` when
         ``text`` does not start with a list. Never raises.
     """
-    start = len(text) - len(text.lstrip())
+    return parse_list_repr_at(text, 0)
+
+
+def parse_list_repr_at(text: str, pos: int) -> tuple[list[str], int] | None:
+    """:func:`parse_list_repr` of ``text[pos:]`` without the copy: the end is an index into ``text``.
+
+    Args:
+        text: Text whose part from ``pos`` should start with ``[`` (leading white space allowed).
+        pos: Where the list may begin.
+
+    Returns:
+        ``(items, end)`` with ``end`` an index into ``text``, or ``None``. Never raises.
+    """
+    start = _SPACE.match(text, pos).end()  # type: ignore[union-attr]  # (always matches)
     if start >= len(text) or text[start] != "[":
         return None
     plain = _PLAIN_LIST.match(text, start)
     if plain is not None:
-        return [item[1:-1] for item in _PLAIN_ITEMS.findall(plain.group())], plain.end()
+        return [item[1:-1] for item in _PLAIN_ITEMS.findall(text, start, plain.end())], plain.end()
     close = _matching_bracket(text, start)
     if close is not None and close - start < _MAX_EVAL_CHARS:
         try:

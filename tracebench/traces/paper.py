@@ -29,7 +29,7 @@ from tracebench.registry import Registry
 from tracebench.traces.answer import Answer, extract_answer, split_canonical
 from tracebench.traces.base import ParsedTrace, ParseStatus, fast_new
 from tracebench.traces.folded import FoldedPattern
-from tracebench.traces.listrepr import parse_list_repr
+from tracebench.traces.listrepr import parse_list_repr, parse_list_repr_at
 from tracebench.traces.phrasings import register_phrasing_registry
 from tracebench.traces.style import register_style
 
@@ -163,8 +163,8 @@ def _find_label(think: str, lowered: str | None = None) -> tuple[str | None, int
     m = label_re.search(think, 0, lowered) or _GENERIC_LABEL.search(think, 0, lowered)
     if not m:
         return None, -1
-    rest = think[m.end() :]
-    line = rest.split("\n", 1)[0]
+    line_end = think.find("\n", m.end())
+    line = think[m.end() : line_end if line_end >= 0 else len(think)]  # the rest of the anchor's line
     end = m.end() + len(line)
     # The label ends at the sentence's full stop (labels hold no ". "), else at the line's end.
     stop = _FULL_STOP.search(line)
@@ -179,11 +179,11 @@ def _find_facts(think: str, lowered: str | None = None) -> tuple[tuple[str, ...]
     m = facts_re.search(think, 0, lowered) or _GENERIC_FACTS.search(think, 0, lowered)
     if not m:
         return None, -1
-    parsed = parse_list_repr(think[m.end() :])
+    parsed = parse_list_repr_at(think, m.end())
     if parsed is None:
         return None, -1
     items, end = parsed
-    return tuple(items), m.end() + end
+    return tuple(items), end
 
 
 def _words_regex(text: str) -> str:

@@ -95,7 +95,8 @@ def get_style(name: str | TraceStyle | None = None) -> TraceStyle:
         name = DEFAULT_STYLE
     elif not isinstance(name, str):
         return name
-    return STYLES.get(name)
+    found = STYLES.find(name)
+    return found if found is not None else STYLES.get(name)  # (a miss raises, naming the known styles)
 
 
 def check_style(name: str | None, where: str = "trace_style") -> str:
