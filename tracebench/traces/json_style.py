@@ -236,6 +236,8 @@ def strip_json_traces(text: str) -> tuple[str, bool]:
     Returns:
         ``(text without trace objects, whether any was found)``.
     """
+    if "{" not in text:
+        return text, False  # a trace object starts with "{"
     out: list[str] = []
     pos = 0
     found = False

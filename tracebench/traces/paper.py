@@ -60,6 +60,7 @@ DEFAULT_PHRASING = Phrasing(
 def _phrasings_changed() -> None:
     _anchor_patterns.cache_clear()
     _strip_pattern.cache_clear()
+    _strip_min_length.cache_clear()
 
 
 PHRASINGS: Registry[Phrasing] = register_phrasing_registry(
@@ -198,9 +199,22 @@ def _words_regex(text: str) -> str:
     return r"\s+".join(out)
 
 
-@lru_cache(maxsize=1)
-def _strip_pattern() -> FoldedPattern:
-    """Every registered trace sentence: the label sentence, the facts sentence, and lone template sentences."""
+def _words_min_length(text: str) -> int:
+    """The fewest characters :func:`_words_regex` of ``text`` matches (one space between words, options left out)."""
+    words = text.split()
+    length = len(words) - 1  # one white-space character between words
+    for word in words:
+        core = word[:-1] if word.endswith(":") and len(word) > 1 else word
+        length += len(core) - (1 if len(core) > 3 and core.endswith("s") and core.isalpha() else 0)
+    return length
+
+
+def _strip_sentences() -> dict[str, set[str]]:
+    """Every registered trace sentence, by group.
+
+    Groups: ``label`` (the label sentence and its last clause), ``facts`` (the facts sentence and its last
+    clause) and ``plain`` (the other sentences of a template).
+    """
     groups: dict[str, set[str]] = {"label": set(), "facts": set(), "plain": set()}
     for phrasing in PHRASINGS.values():
         for template, placeholder, group in (
@@ -209,14 +223,26 @@ def _strip_pattern() -> FoldedPattern:
         ):
             prefix = template.split(placeholder, 1)[0].strip()
             sentences = [s for s in re.split(r"(?<=\.)\s+", prefix) if s]
-            groups[group].update({_words_regex(prefix), _words_regex(sentences[-1])})
-            groups["plain"].update(_words_regex(s) for s in sentences[:-1])
+            groups[group].update({prefix, sentences[-1]})
+            groups["plain"].update(sentences[:-1])
+    return groups
+
+
+@lru_cache(maxsize=1)
+def _strip_pattern() -> FoldedPattern:
+    """Every registered trace sentence: the label sentence, the facts sentence, and lone template sentences."""
     alternatives = [
-        f"(?P<{name}>" + "|".join(sorted(regexes, key=len, reverse=True)) + ")"
-        for name, regexes in groups.items()
-        if regexes
+        f"(?P<{name}>" + "|".join(sorted({_words_regex(s) for s in sentences}, key=len, reverse=True)) + ")"
+        for name, sentences in _strip_sentences().items()
+        if sentences
     ]
     return FoldedPattern("|".join(alternatives))
+
+
+@lru_cache(maxsize=1)
+def _strip_min_length() -> int:
+    """The fewest characters a match of :func:`_strip_pattern` takes: a shorter text holds no trace sentence."""
+    return min((_words_min_length(s) for group in _strip_sentences().values() for s in group), default=0)
 
 
 _SENTENCE_END = re.compile(r"[^\n]*?(?:\.(?=\s|$)|(?=\n)|$)")
@@ -235,6 +261,8 @@ def strip_trace_sentences(text: str) -> tuple[str, bool]:
     Returns:
         ``(text without trace sentences, whether any was found)``.
     """
+    if len(text) < _strip_min_length():
+        return text, False  # too short to hold a trace sentence (a one-word answer)
     pattern = _strip_pattern()
     out: list[str] = []
     pos = 0
