@@ -7,6 +7,7 @@ general code it stands in for, on fuzzed text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracebench.scoring.steps import FactScores, fact_scores
-from tracebench.traces import json_style, paper
+from tracebench.traces import answer, json_style, paper
 from tracebench.traces.base import ParsedTrace, fast_replace
 from tracebench.traces.listrepr import parse_list_repr, parse_list_repr_at
 
@@ -106,6 +107,31 @@ def test_short_texts_hold_no_trace_sentence(text: str) -> None:
         assert m.end() - m.start() >= shortest
     clause = "The category of the question asked is"
     assert paper.strip_trace_sentences(clause) == ("\n", True) and len(clause) >= shortest
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_rewritten_patterns_match_as_the_word_boundary_forms(text: str) -> None:
+    for fast, original in (
+        (paper._GENERIC_LABEL, r"\bis\s*:\s*"),
+        (answer._MARKER, r"\bthe\s+answer\s+is\b\s*:?|\banswer\s*:"),
+    ):
+        expected = [m.span() for m in re.finditer(original, text, re.IGNORECASE)]
+        assert [m.span() for m in fast.finditer(text)] == expected
+        assert [m.span() for m in fast.pattern.finditer(text)] == expected  # the non-ASCII path too
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXTS)
+def test_strip_finder_finds_the_grouped_matches(text: str) -> None:
+    grouped = paper._strip_pattern()
+    pos = 0
+    while (m := grouped.search(text, pos)) is not None:
+        hit = paper._strip_finder().search(text, pos)
+        assert hit is not None and hit.span() == m.span()
+        assert grouped.match(text, hit.start()).span() == m.span()  # type: ignore[union-attr]
+        pos = m.end()
+    assert paper._strip_finder().search(text, pos) is None
 
 
 def test_fast_replace_is_replace() -> None:

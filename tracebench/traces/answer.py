@@ -67,7 +67,9 @@ _TAG_OPEN = re.compile(r"<\s*answer\s*>", re.IGNORECASE)
 _TAG_CLOSE = re.compile(r"<\s*/\s*answer\s*>", re.IGNORECASE)
 _THINK_OPEN = re.compile(r"<\s*think\s*>", re.IGNORECASE)
 _THINK_CLOSE = re.compile(r"<\s*/\s*think\s*>", re.IGNORECASE)
-_MARKER = FoldedPattern(r"\bthe\s+answer\s+is\b\s*:?|\banswer\s*:")
+# ``\bthe\s+answer\s+is\b\s*:?|\banswer\s*:`` written to start with letters (the engine skips to them instead of
+# trying every position); each look-behind is the leading word boundary: no word character before the word.
+_MARKER = FoldedPattern(r"the(?<!\wthe)\s+answer\s+is\b\s*:?|answer(?<!\wanswer)\s*:")
 _MARKUP = re.compile(r"</?[A-Za-z_][\w\-]*(?:\s+[\w\-]+(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s<>]+))?)*\s*/?>")
 _ALNUM = re.compile(r"\w")
 _QUESTION_ECHO = re.compile(r"^\s*question\s*:", re.IGNORECASE)
@@ -161,16 +163,18 @@ def split_canonical(text: str, strip_trace: TraceStripper = _no_trace) -> tuple[
 
 
 def _extract(text: str, strip_trace: TraceStripper) -> Answer:
-    tagged = _from_tags(text, strip_trace)
-    if tagged is not None:
-        return tagged
-    text = _TAG_OPEN.sub("\n", text)  # empty tags: read on without them
+    tags = "<" in text  # every tag starts with "<": without one, the tag searches find nothing
+    if tags:
+        tagged = _from_tags(text, strip_trace)
+        if tagged is not None:
+            return tagged
+        text = _TAG_OPEN.sub("\n", text)  # empty tags: read on without them
     marked = _from_markers(text)
     if marked is not None:
         return Answer(marked, "marker")
-    closes = list(_THINK_CLOSE.finditer(text))
+    closes = list(_THINK_CLOSE.finditer(text)) if tags else []
     after_trace = bool(closes)
-    region = text[closes[-1].end() :] if closes else _THINK_OPEN.sub("\n", text)
+    region = text[closes[-1].end() :] if closes else (_THINK_OPEN.sub("\n", text) if tags else text)
     region, found = strip_trace(region)
     lines = answer_lines(region)
     if not lines:

@@ -45,10 +45,10 @@ class FoldedPattern:
             return self._fast.search(text.lower() if lowered is None else lowered, pos)
         return self.pattern.search(text, pos)
 
-    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
-        """``IGNORECASE`` match at ``pos``."""
+    def match(self, text: str, pos: int = 0, lowered: str | None = None) -> re.Match[str] | None:
+        """``IGNORECASE`` match at ``pos`` (``lowered``: ``text.lower()`` when the caller has it already)."""
         if self._fast is not None and text.isascii():
-            return self._fast.match(text.lower(), pos)
+            return self._fast.match(text.lower() if lowered is None else lowered, pos)
         return self.pattern.match(text, pos)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
