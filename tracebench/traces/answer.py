@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from tracebench.normalize import normalize_answer
 from tracebench.traces.base import ParsedTrace, fast_replace
 from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr
@@ -346,8 +347,6 @@ def is_context_copy(answer: str | None, context: Sequence[str]) -> bool:
     """
     if not answer or not context or not _SPACE.search(answer.strip()):
         return False  # a fact is a sentence: an answer of one word is never a copied fact
-    from tracebench.normalize import normalize_answer
-
     pieces = [p for p in (normalize_answer(x) for x in _pieces(answer)) if p]
     if not pieces or any(" " not in p for p in pieces):
         return False
@@ -358,8 +357,6 @@ def is_context_copy(answer: str | None, context: Sequence[str]) -> bool:
 @lru_cache(maxsize=4096)
 def _normalized_context(context: tuple[str, ...]) -> frozenset[str]:
     """A context's sentences, normalised (cached: a problem is scored under several profiles and modes)."""
-    from tracebench.normalize import normalize_answer
-
     return frozenset(normalize_answer(c) for c in context)
 
 
@@ -378,8 +375,15 @@ def count_rules(parsed: Iterable[ParsedTrace]) -> Counter[str]:
 
 def with_rule(parsed: ParsedTrace, answer: Answer) -> ParsedTrace:
     """``parsed`` with ``answer``'s text and its rule note (replacing any earlier ``answer:`` note)."""
-    notes = tuple(n for n in parsed.notes if not n.startswith(NOTE_PREFIX)) + (answer.note,)
-    return fast_replace(parsed, answer=answer.text, notes=notes)
+    return fast_replace(parsed, answer=answer.text, notes=_notes_with(parsed.notes, answer.note))
+
+
+def _notes_with(notes: tuple[str, ...], note: str) -> tuple[str, ...]:
+    """``notes`` with every ``answer:`` note replaced by ``note`` (at the end)."""
+    return tuple(n for n in notes if not n.startswith(NOTE_PREFIX)) + (note,)
+
+
+_CONTEXT_COPY_NOTE = NOTE_PREFIX + "context_copy"
 
 
 def reject_context_copy(parsed: ParsedTrace, context: Sequence[str]) -> ParsedTrace:
@@ -395,5 +399,5 @@ def reject_context_copy(parsed: ParsedTrace, context: Sequence[str]) -> ParsedTr
     """
     if not is_context_copy(parsed.answer, context):
         return parsed
-    out = with_rule(parsed, Answer(None, "context_copy"))
-    return fast_replace(out, status="empty") if out.status == "answer_only" else out
+    status = "empty" if parsed.status == "answer_only" else parsed.status  # (with_rule, then the status)
+    return fast_replace(parsed, answer=None, notes=_notes_with(parsed.notes, _CONTEXT_COPY_NOTE), status=status)

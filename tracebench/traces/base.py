@@ -39,9 +39,10 @@ def fast_replace(obj: T, **changes: Any) -> T:
     cls = type(obj)
     if hasattr(cls, "__post_init__"):
         return replace(obj, **changes)  # type: ignore[type-var]
-    unknown = changes.keys() - cls.__dataclass_fields__.keys()  # type: ignore[attr-defined]
-    if unknown:
-        raise TypeError(f"fast_replace({cls.__name__}): no field(s) {sorted(unknown)}")
+    fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    for name in changes:
+        if name not in fields:
+            raise TypeError(f"fast_replace({cls.__name__}): no field {name!r}")
     new = object.__new__(cls)
     new.__dict__.update(obj.__dict__)
     new.__dict__.update(changes)
