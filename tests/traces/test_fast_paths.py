@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tracebench.scoring.steps import FactScores, fact_scores
 from tracebench.traces import answer, json_style, paper
 from tracebench.traces.base import ParsedTrace, fast_replace
-from tracebench.traces.listrepr import parse_list_repr, parse_list_repr_at
+from tracebench.traces.listrepr import _matching_bracket, parse_list_repr, parse_list_repr_at
 
 PIECES = st.sampled_from(
     [
@@ -119,6 +119,54 @@ def test_rewritten_patterns_match_as_the_word_boundary_forms(text: str) -> None:
         expected = [m.span() for m in re.finditer(original, text, re.IGNORECASE)]
         assert [m.span() for m in fast.finditer(text)] == expected
         assert [m.span() for m in fast.pattern.finditer(text)] == expected  # the non-ASCII path too
+
+
+JSON_KEYS = st.lists(
+    st.sampled_from(["facts", "FACTS", "category", "Category", "'", '"', ":", " ", "[", "x", "_", "é", "ſ", "{"]),
+    max_size=10,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_KEYS)
+def test_json_key_patterns_end_where_the_quoted_forms_end(text: str) -> None:
+    for fast, original in (
+        (json_style._CATEGORY_KEY, r"""["']?\bcategory\b["']?\s*:\s*"""),
+        (json_style._FACTS_KEY, r"""["']?\bfacts\b["']?\s*:\s*(?=\[)"""),
+        (json_style._FACTS_FRAGMENT, r"""["']?\bfacts\b["']?\s*:\s*(?=\[)|["']?\bcategory\b["']?\s*:"""),
+    ):
+        compiled = re.compile(original, re.IGNORECASE)
+        for pos in range(len(text) + 1):
+            expected = compiled.search(text, pos)
+            for found in (fast.search(text, pos), fast.pattern.search(text, pos)):
+                assert (found and found.end()) == (expected and expected.end())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab'\"\\] [\n,", max_size=16))
+def test_matching_bracket_regex_is_the_scan(tail: str) -> None:
+    text = "x[" + tail
+    assert _matching_bracket(text, 1) == _scan_for_bracket(text, 1)
+
+
+def _scan_for_bracket(text: str, start: int) -> int | None:
+    """The character-by-character scan the regex replaced."""
+    quote: str | None = None
+    i = start + 1
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "]":
+            return i
+        i += 1
+    return None
 
 
 @settings(max_examples=400, deadline=None)

@@ -33,10 +33,14 @@ KEYS: dict[str, str] = {"classification": "category", "retrieval": "facts"}
 """The JSON key of each step kind."""
 
 _DECODER = json.JSONDecoder()
-_CATEGORY_KEY = FoldedPattern(r"""["']?\bcategory\b["']?\s*:\s*""")
-_FACTS_KEY = FoldedPattern(r"""["']?\bfacts\b["']?\s*:\s*(?=\[)""")
+# The key patterns are read for where their match ends. ``["']?\bfacts\b...`` would be tried at every position;
+# written to start with the key's letters (the look-behind is the word boundary before it), the engine skips to
+# them, and the leftmost match ends where the leftmost match of the quoted form ends (an opening quote only
+# moves the start).
+_CATEGORY_KEY = FoldedPattern(r"""category(?<!\wcategory)\b["']?\s*:\s*""")
+_FACTS_KEY = FoldedPattern(r"""facts(?<!\wfacts)\b["']?\s*:\s*(?=\[)""")
 _TRACE_OBJECT = FoldedPattern(r"""\{\s*["']?(?:category|facts)\b["']?\s*:""")
-_FACTS_FRAGMENT = FoldedPattern(r"""["']?\bfacts\b["']?\s*:\s*(?=\[)|["']?\bcategory\b["']?\s*:""")
+_FACTS_FRAGMENT = FoldedPattern(r"""facts(?<!\wfacts)\b["']?\s*:\s*(?=\[)|category(?<!\wcategory)\b["']?\s*:""")
 _BARE_END = re.compile(r"[,}\n\]]")
 
 

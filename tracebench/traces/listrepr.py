@@ -72,23 +72,15 @@ def parse_list_repr_at(text: str, pos: int) -> tuple[list[str], int] | None:
     return _scan(text, start + 1)
 
 
+# From just after a "[" to its "]": characters other than a quote or "]", and quoted strings (a backslash in one
+# escapes the next character); a quote never closed, or no "]", is no match.
+_TO_CLOSE = re.compile(r"""(?:[^'"\]]|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")*\]""", re.DOTALL)
+
+
 def _matching_bracket(text: str, start: int) -> int | None:
-    quote: str | None = None
-    i = start + 1
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "]":
-            return i
-        i += 1
-    return None
+    """The index of the ``]`` that closes the ``[`` at ``start`` (brackets in quoted strings skipped), or ``None``."""
+    m = _TO_CLOSE.match(text, start + 1)
+    return None if m is None else m.end() - 1
 
 
 def _scan(text: str, i: int) -> tuple[list[str], int]:
