@@ -21,7 +21,7 @@ LAYERS = [
     "scoring",
     "sources",
     "traces",
-    "problem : io : schemas : registry : normalize",
+    "problem : io : schemas : registry : normalize : formatting",
 ]
 
 

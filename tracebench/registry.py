@@ -20,12 +20,46 @@ Example::
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Generic, TypeVar, overload
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 T = TypeVar("T")
 D = TypeVar("D")
 _MISSING: Any = object()
+
+
+class Named(Protocol):
+    """Anything with a ``name`` (a metric, a leaderboard column)."""
+
+    @property
+    def name(self) -> str:
+        """The name it is looked up by."""
+        ...
+
+
+N = TypeVar("N", bound=Named)
+
+
+def find_named(items: Iterable[N], name: str, kind: str, error: type[Exception] = KeyError) -> N:
+    """The item of a fixed table named ``name`` (a registry's lookup, for tables declared as tuples).
+
+    Args:
+        items: The table.
+        name: The name looked up.
+        kind: What an item is, for the message (``"metric"``).
+        error: The exception type raised.
+
+    Returns:
+        The first item of that name.
+
+    Raises:
+        Exception: ``error``, naming ``name`` and every known name.
+    """
+    items = tuple(items)
+    for item in items:
+        if item.name == name:
+            return item
+    raise error(f"unknown {kind} {name!r}: expected one of {', '.join(i.name for i in items)}")
 
 
 class UnknownNameError(KeyError):
@@ -72,10 +106,6 @@ class Registry(Generic[T]):
         """Remove ``name`` (a no-op when absent); tests use it to undo a registration."""
         if self._entries.pop(name, None) is not None:
             self.changed()
-
-    def add_lazy(self, name: str, module: str) -> None:
-        """Import ``module`` on the first use of ``name`` (the module must register it)."""
-        self._lazy.setdefault(name, module)
 
     def add_loader(self, loader: Callable[[], None]) -> None:
         """Run ``loader()`` once, on the first miss or full listing, to register more entries."""

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import ast
 import json
-import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -55,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from tracebench.formatting import nan_to_none
 from tracebench.io import JsonlError, iter_jsonl, staged_output_dir, write_json, write_jsonl
 from tracebench.metrics import Table2x2, summarize
 from tracebench.problem import Problem
@@ -473,12 +473,6 @@ def join_rows(
 # --------------------------------------------------------------------------------------------- scoring
 
 
-def _json_number(value: float | None) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)
-
-
 def aggregate(samples: Sequence[ScoredSample], mode: PromptMode = "trace") -> dict[str, Any]:
     """Aggregate scored samples into the metrics of one profile.
 
@@ -494,9 +488,9 @@ def aggregate(samples: Sequence[ScoredSample], mode: PromptMode = "trace") -> di
     summary = summarize([s.metrics for s in samples], pairs)
     out: dict[str, Any] = {"n": len(samples)}
     for name in names:
-        out[name] = _json_number(summary.get(name))
+        out[name] = nan_to_none(summary.get(name))
     if mode == "trace":
-        out.update({name: _json_number(summary.get(name)) for name in TABLE_METRICS})
+        out.update({name: nan_to_none(summary.get(name)) for name in TABLE_METRICS})
         table = Table2x2.from_pairs(pairs or [])
         out["counts"] = {
             "both_correct": table.n11,
@@ -567,14 +561,14 @@ def aggregate_released(verdicts: Sequence[ReleasedVerdict], mode: PromptMode = "
     ``unevaluated`` counts rows the released code skips; ``tables`` holds the study's own tables.
     """
     if mode == "direct":
-        return {"n": len(verdicts), "answer_acc": _json_number(mean_answer(verdicts))}
+        return {"n": len(verdicts), "answer_acc": nan_to_none(mean_answer(verdicts))}
     evaluated = [v for v in verdicts if v.evaluated]
     pairs = [(int(v.trace_ok), int(v.answer_ok)) for v in evaluated]
     summary = summarize([_released_sample_metrics(v) for v in verdicts], pairs)
     out: dict[str, Any] = {"n": len(verdicts)}
     for name in METRIC_NAMES:
-        out[name] = _json_number(summary.get(name))
-    out.update({name: _json_number(summary.get(name)) for name in TABLE_METRICS})
+        out[name] = nan_to_none(summary.get(name))
+    out.update({name: nan_to_none(summary.get(name)) for name in TABLE_METRICS})
     table = Table2x2.from_pairs(pairs)
     out["counts"] = {
         "both_correct": table.n11,

@@ -15,6 +15,7 @@ from tracebench.scoring import (
     set_match,
     split_elements,
 )
+from tracebench.scoring.answers import ANSWER_SCORERS
 
 
 def problem(answers: tuple[str, ...], **meta: object) -> Problem:
@@ -92,6 +93,9 @@ def test_score_answer_dispatch_and_registry() -> None:
         }
 
     register_answer_scorer("test_length", length_scorer)
-    assert score_answer(problem(("abc",), answer_scorer="test_length"), "xyz") == {"answer_acc": 1.0, "length": 3.0}
+    try:
+        assert score_answer(problem(("abc",), answer_scorer="test_length"), "xyz") == {"answer_acc": 1.0, "length": 3.0}
+    finally:  # the other tests see the real scorers only (test_metric_table checks every registered one)
+        ANSWER_SCORERS.unregister("test_length")
     with pytest.raises(KeyError, match="unknown answer scorer 'nope'"):
         score_answer(problem(("a",), answer_scorer="nope"), "a")

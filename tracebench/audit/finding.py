@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from tracebench.audit.study import POOLED, Audit, AuditRow, ProfileResult
+from tracebench.formatting import fmt_percent
 
 DATASET_NAMES = {"babi": "bAbI", "cotempqa": "CoTempQA"}
 
@@ -28,7 +29,7 @@ def strength(value: float) -> str:
 
 def pct(value: float) -> str:
     """A share as a percentage with one decimal (``"–"`` when undefined)."""
-    return "–" if math.isnan(value) else f"{100 * value:.1f}%"
+    return fmt_percent(value, suffix="%")
 
 
 def span(values: Sequence[float], fmt: str = "pct") -> str:

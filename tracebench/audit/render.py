@@ -3,7 +3,7 @@
 Tables are built once as :class:`Table` (header and cell text) and written as Markdown and HTML from there,
 so both show the same cells. Cell formats: accuracies in percent with one decimal, phi with three
 decimals, chi² with one decimal, p-values as the leaderboard writes them
-(:func:`tracebench.leaderboard.render.fmt_p`).
+(:func:`tracebench.formatting.fmt_p`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from typing import Any
 from tracebench import __version__
 from tracebench.audit.finding import DATASET_NAMES, finding
 from tracebench.audit.study import ALL, POOLED, Audit, AuditRow, ProfileResult
+from tracebench.formatting import csv_number, fmt_number, fmt_p, fmt_percent, rounded
 from tracebench.io import csv_cell
 from tracebench.leaderboard.html import CSS, embed_json, html_escape
-from tracebench.leaderboard.render import fmt_p, md_escape
+from tracebench.leaderboard.render import md_escape
 from tracebench.metrics import Table2x2
 
 SCHEMA_VERSION = 1
@@ -55,34 +56,11 @@ class Table:
     left: int = 1
 
 
-def num(v: float | None) -> float | None:
-    """A JSON number: rounded to 6 decimals, ``None`` when undefined."""
-    if v is None or math.isnan(v):
-        return None
-    r = round(float(v), DIGITS)
-    return 0.0 if r == 0 else r
-
-
 def num_p(v: float | None) -> float | None:
     """A p-value as a JSON number: 6 significant digits (small p-values keep their size)."""
     if v is None or math.isnan(v):
         return None
     return float(f"{float(v):.{DIGITS}g}")
-
-
-def fmt_pct(v: float | None) -> str:
-    """A share in percent with one decimal (``–`` when undefined)."""
-    return "–" if v is None or math.isnan(v) else f"{100 * v:.1f}"
-
-
-def fmt_pub(v: float | None) -> str:
-    """A published percentage (``–`` when not published)."""
-    return "–" if v is None else f"{v:.1f}"
-
-
-def fmt_num(v: float, digits: int) -> str:
-    """A number with fixed decimals (``–`` when undefined)."""
-    return "–" if math.isnan(v) else f"{v:.{digits}f}"
 
 
 def slice_title(row: AuditRow) -> str:
@@ -102,7 +80,7 @@ def _pv(row: AuditRow, name: str, attr: str, digits: int | None = None) -> str:
     if p is None:
         return "–"
     value = getattr(p, attr)
-    return fmt_pct(value) if digits is None else fmt_num(value, digits)
+    return fmt_percent(value) if digits is None else fmt_number(value, digits)
 
 
 # --------------------------------------------------------------------------------------------- tables
@@ -123,7 +101,7 @@ def headline_table(audit: Audit) -> Table:
         if not r.trace or r.slice not in (ALL, POOLED):
             continue
         cells = [r.student, slice_title(r), str(r.n)]
-        cells += [_pv(r, p, "answer_acc") for p in answers] + [fmt_pub(r.published_acc)]
+        cells += [_pv(r, p, "answer_acc") for p in answers] + [fmt_number(r.published_acc, 1)]
         cells += [_pv(r, "strict", "trace_acc")] + [_pv(r, p, "phi", 3) for p in profiles]
         rows.append(tuple(cells))
     return Table("Headline: trace students, bAbI and CoTempQA pooled", header, tuple(rows), left=2)
@@ -137,7 +115,7 @@ def answers_table(title: str, rows: Sequence[AuditRow], profiles: Sequence[str])
             r.student,
             str(r.n),
             *(_pv(r, p, "answer_acc") for p in profiles),
-            fmt_pub(r.published_acc),
+            fmt_number(r.published_acc, 1),
         )
         for r in rows
     )
@@ -175,11 +153,11 @@ def traces_table(title: str, rows: Sequence[AuditRow], profiles: Sequence[str]) 
                 (
                     r.student,
                     p,
-                    fmt_pct(res.trace_acc),
+                    fmt_percent(res.trace_acc),
                     *_counts(res.table),
-                    fmt_pct(res.p_answer_given_trace),
-                    fmt_num(res.phi, 3),
-                    fmt_num(res.chi2, 1),
+                    fmt_percent(res.p_answer_given_trace),
+                    fmt_number(res.phi, 3),
+                    fmt_number(res.chi2, 1),
                     fmt_p(res.chi2_p),
                 )
             )
@@ -189,11 +167,11 @@ def traces_table(title: str, rows: Sequence[AuditRow], profiles: Sequence[str]) 
                 (
                     r.student,
                     "study's published table",
-                    fmt_pct(pub.trace_acc),
+                    fmt_percent(pub.trace_acc),
                     *_counts(r.published_table),
-                    fmt_pct(pub.p_answer_given_trace),
-                    fmt_num(pub.phi, 3),
-                    fmt_num(pub.chi2, 1),
+                    fmt_percent(pub.p_answer_given_trace),
+                    fmt_number(pub.phi, 3),
+                    fmt_number(pub.chi2, 1),
                     fmt_p(pub.chi2_p),
                 )
             )
@@ -244,14 +222,14 @@ def _profile_dict(p: ProfileResult) -> dict[str, Any]:
     return {
         "n": p.n,
         "answer_right": p.answer_right,
-        "answer_acc": num(p.answer_acc),
-        "trace_acc": num(p.trace_acc),
+        "answer_acc": rounded(p.answer_acc),
+        "trace_acc": rounded(p.trace_acc),
         "counts": None
         if t is None
         else {"both_correct": t.n11, "trace_only": t.n10, "answer_only": t.n01, "neither": t.n00},
-        "p_answer_given_trace": num(p.p_answer_given_trace),
-        "phi": num(p.phi),
-        "chi2": num(p.chi2),
+        "p_answer_given_trace": rounded(p.p_answer_given_trace),
+        "phi": rounded(p.phi),
+        "chi2": rounded(p.chi2),
         "chi2_p": num_p(p.chi2_p),
     }
 
@@ -297,11 +275,6 @@ def render_json(audit: Audit) -> str:
     return json.dumps(to_document(audit), ensure_ascii=False, indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
-def _csv_num(v: float | None) -> str:
-    n = num(v)
-    return "" if n is None else repr(n)
-
-
 def render_csv(audit: Audit) -> str:
     """``audit.csv`` text: one line per row and profile."""
     buf = io.StringIO()
@@ -333,9 +306,9 @@ def render_csv(audit: Audit) -> str:
             counts: list[Any] = ["", "", "", ""] if t is None else [t.n11, t.n10, t.n01, t.n00]
             pub = "" if r.published_acc is None else repr(round(r.published_acc / 100, DIGITS))
             w.writerow(
-                [r.dataset, r.slice, csv_cell(r.student), r.regime, name, p.n, _csv_num(p.answer_acc), pub]
-                + [_csv_num(p.trace_acc), *counts]
-                + [_csv_num(p.p_answer_given_trace), _csv_num(p.phi), _csv_num(p.chi2), _csv_p(p.chi2_p)]
+                [r.dataset, r.slice, csv_cell(r.student), r.regime, name, p.n, csv_number(p.answer_acc), pub]
+                + [csv_number(p.trace_acc), *counts]
+                + [csv_number(p.p_answer_given_trace), csv_number(p.phi), csv_number(p.chi2), _csv_p(p.chi2_p)]
             )
     return buf.getvalue()
 

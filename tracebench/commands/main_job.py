@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
-import math
-import re
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -29,12 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracebench.formatting import fmt_number
+from tracebench.harness.runner import progress_text, read_results, run_logged
+
 TASKS = ("tracebench_synth_world", "tracebench_synth_world_direct")
 REFERENCE = ("tracebench-gold", "tracebench-perturbed", "tracebench-garbage")
 COLUMNS = ("answer_acc", "trace_acc", "mismatch_rate", "parse_rate")
 DEFAULT_OUT = "runs/main"
 DEFAULT_LIMIT = 8
-_PROGRESS = re.compile(r"Running generate_until requests:\s*\d+%\|[^|]*\|\s*(\d+)/(\d+)")
+NO_VALUE = "—"
+"""Shown for a metric a run does not report."""
 
 
 @dataclass
@@ -72,24 +72,6 @@ def lm_eval_base_command() -> tuple[list[str], list[str]]:
     return [sys.executable, "-m", "tracebench.harness"], ["--include_path", str(task_dir())]
 
 
-def read_results(folder: Path) -> dict[str, dict[str, float | None]]:
-    """The metrics of each task in the newest ``results_*.json`` under ``folder`` (nan -> None)."""
-    files = sorted(folder.rglob("results_*.json"), key=lambda p: p.stat().st_mtime)
-    if not files:
-        raise FileNotFoundError(f"no lm-eval results under {folder}")
-    data = json.loads(files[-1].read_text(encoding="utf-8"))
-    out: dict[str, dict[str, float | None]] = {}
-    for task, metrics in data["results"].items():
-        row: dict[str, float | None] = {}
-        for key, value in metrics.items():
-            name, _, filt = key.partition(",")
-            if filt != "none" or name.endswith("_stderr") or not isinstance(value, (int, float)):
-                continue
-            row[name] = None if isinstance(value, float) and math.isnan(value) else float(value)
-        out[task] = row
-    return out
-
-
 def run_stage(stage: Stage, out: Path, limit: float, console: Any, tasks: Sequence[str] = TASKS) -> None:
     """Run one model on ``tasks`` with the real lm-eval CLI; fill ``stage.results`` or ``stage.error``."""
     folder = out / stage.label
@@ -103,34 +85,16 @@ def run_stage(stage: Stage, out: Path, limit: float, console: Any, tasks: Sequen
     log = folder / "lm_eval.log"
     start = time.monotonic()
     with console.status(f"[bold]{stage.label}[/]: starting lm_eval ...") as status:
-        with log.open("w", encoding="utf-8") as handle:
-            handle.write("$ " + " ".join(cmd) + "\n")
-            handle.flush()
-            proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT)
-            while proc.poll() is None:
-                time.sleep(0.5)
-                status.update(f"[bold]{stage.label}[/]: {_progress(log)} ({time.monotonic() - start:.0f} s)")
+
+        def poll() -> None:
+            status.update(f"[bold]{stage.label}[/]: {progress_text(log)} ({time.monotonic() - start:.0f} s)")
+
+        returncode = run_logged(cmd, log, poll)
     stage.seconds = time.monotonic() - start
-    if proc.returncode != 0:
-        stage.error = f"lm_eval exited with status {proc.returncode}; see {log}"
+    if returncode != 0:
+        stage.error = f"lm_eval exited with status {returncode}; see {log}"
         return
     stage.results = read_results(folder)
-
-
-def _progress(log: Path) -> str:
-    """What lm-eval is doing, from the tail of its log (its tqdm bar of generation requests)."""
-    try:
-        with log.open("rb") as handle:
-            handle.seek(0, 2)
-            handle.seek(max(0, handle.tell() - 4096))
-            tail = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return "running lm_eval"
-    found = _PROGRESS.findall(tail)
-    if found:
-        done, total = found[-1]
-        return f"generating {done}/{total} requests"
-    return "loading model and tasks"
 
 
 def smollm2_stage(batch_size: int) -> Stage:
@@ -149,10 +113,6 @@ def smollm2_stage(batch_size: int) -> Stage:
     stage.extra = ["--model_args", f"pretrained={folder},dtype=float32", "--device", "cpu",
                    "--batch_size", str(batch_size), "--apply_chat_template"]  # fmt: skip
     return stage
-
-
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
 
 
 def summary_rows(stages: list[Stage]) -> list[dict[str, Any]]:
@@ -174,8 +134,12 @@ def summary_markdown(rows: list[dict[str, Any]]) -> str:
     sep = "|---|---|---:|" + "---:|" * len(COLUMNS)
     lines = [head, sep]
     for r in rows:
-        n = "—" if r["n"] is None else str(int(r["n"]))
-        lines.append(f"| {r['model']} | {r['task']} | {n} | " + " | ".join(_fmt(r[c]) for c in COLUMNS) + " |")
+        n = NO_VALUE if r["n"] is None else str(int(r["n"]))
+        lines.append(
+            f"| {r['model']} | {r['task']} | {n} | "
+            + " | ".join(fmt_number(r[c], undefined=NO_VALUE) for c in COLUMNS)
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -210,8 +174,8 @@ def results_table(rows: list[dict[str, Any]], width: int = 120) -> Any:
         for c in shown:
             table.add_column(TITLES.get(c, c), justify="right", no_wrap=True)
         for r in rows:
-            n = "—" if r["n"] is None else str(int(r["n"]))
-            cells = ["skipped" if r["error"] else _fmt(r[c]) for c in shown]
+            n = NO_VALUE if r["n"] is None else str(int(r["n"]))
+            cells = ["skipped" if r["error"] else fmt_number(r[c], undefined=NO_VALUE) for c in shown]
             table.add_row(
                 display_model(r["model"], model_width(min(width, TABLE_WIDTH))),
                 r["task"].removeprefix("tracebench_"),
@@ -255,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"[{i}/{total}] [red]{stage.label}[/]: {stage.error}")
         else:
             acc = stage.results.get(TASKS[0], {}).get("answer_acc")
-            done = f"done in {stage.seconds:.0f} s (answer_acc {_fmt(acc)})"
+            done = f"done in {stage.seconds:.0f} s (answer_acc {fmt_number(acc, undefined=NO_VALUE)})"
             console.print(f"[{i}/{total}] [green]{stage.label}[/] {done}")
     rows = summary_rows(stages)
     write_json(out / "summary.json", {"limit": args.limit, "tasks": list(TASKS), "rows": rows})

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tracebench.commands._options import source_options
+from tracebench.formatting import fmt_number
 
 _MAX_UNMATCHED_SHOWN = 5
 
@@ -169,10 +170,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4f}"
+    if value is None or isinstance(value, float):
+        return fmt_number(value, 4, undefined="-")
     return str(value)
 
 

@@ -37,6 +37,7 @@ from tracebench.demo.verdict import (
     study_lines,
     verdict_lines,
 )
+from tracebench.formatting import fmt_number, rounded
 from tracebench.io import write_json
 
 BASE_LABEL = "base"
@@ -367,8 +368,8 @@ class Demo:
             os.replace(tmp / run.label, dest)
             shutil.rmtree(tmp, ignore_errors=True)
             shown = ", ".join(
-                f"{t.removeprefix('tracebench_')}: answer_acc {_fmt(m.get('answer_acc'))}"
-                + ("" if t.endswith("_direct") else f", trace_acc {_fmt(m.get('trace_acc'))}")
+                f"{t.removeprefix('tracebench_')}: answer_acc {fmt_number(m.get('answer_acc'), undefined='—')}"
+                + ("" if t.endswith("_direct") else f", trace_acc {fmt_number(m.get('trace_acc'), undefined='—')}")
                 for t, m in stage.results.items()
             )
             self.console.print(f"    {shown} ({stage.seconds:.0f} s)")
@@ -604,8 +605,8 @@ def summary_document(config: DemoConfig, result: DemoResult) -> dict[str, Any]:
                     "name": r.label,
                     "task": r.task,
                     "n": r.n,
-                    "answer_acc": _clean(r.answer_acc),
-                    "trace_acc": _clean(r.trace_acc),
+                    "answer_acc": rounded(r.answer_acc),
+                    "trace_acc": rounded(r.trace_acc),
                     "table": None if r.table is None else [r.table.n11, r.table.n10, r.table.n01, r.table.n00],
                 }
                 for r in rs
@@ -631,7 +632,7 @@ def _target(plan: SourcePlan, results: Sequence[RegimeResult]) -> float:
 
 def _forced_dict(forced: ForcedResult) -> dict[str, Any]:
     def interval(e: Interval | None) -> dict[str, Any] | None:
-        return None if e is None else {"value": _clean(e.value), "ci": [_clean(e.low), _clean(e.high)], "n": e.n}
+        return None if e is None else {"value": rounded(e.value), "ci": [rounded(e.low), rounded(e.high)], "n": e.n}
 
     return {"model": forced.name, "answer_acc": {iv: interval(e) for iv, e in forced.answer_acc.items()},
             "trace_sensitivity": interval(forced.sensitivity), "trace_following_rate": interval(forced.following),
@@ -663,11 +664,3 @@ def _category(problem: Any) -> str:
 
 def _display_name(base: str) -> str:
     return {"smollm2": "SmolLM2-135M-Instruct"}.get(base, base)
-
-
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
-
-
-def _clean(value: float) -> float | None:
-    return None if math.isnan(value) else round(value, 6)

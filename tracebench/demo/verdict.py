@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tracebench.demo.study import StudyStudent
+from tracebench.formatting import fmt_percent
 from tracebench.metrics import Table2x2, chi2_independence, p_answer_given_no_trace, p_answer_given_trace
 
 ALPHA = 0.05
@@ -54,7 +55,7 @@ class RegimeResult:
 
 
 def _pct(value: float) -> str:
-    return "undefined" if math.isnan(value) else f"{100 * value:.0f}%"
+    return fmt_percent(value, 0, undefined="undefined", suffix="%")
 
 
 def _frac(num: int, den: int) -> str:

@@ -28,25 +28,6 @@ def forced_budget(source: str) -> int | None:
     return spec.budgets.forced
 
 
-class _ForcedBudgets(dict[str, int]):
-    """The former ``MAX_GEN_TOKS`` table, now read from each source's spec."""
-
-    def get(self, source: str, default: int | None = None) -> int | None:  # type: ignore[override]
-        """The source's budget (see :func:`forced_budget`), else ``default``."""
-        budget = forced_budget(source)
-        return budget if budget is not None else default
-
-    def __getitem__(self, source: str) -> int:
-        """The source's budget; ``KeyError`` when it is the template's."""
-        budget = forced_budget(source)
-        if budget is None:
-            raise KeyError(source)
-        return budget
-
-
-MAX_GEN_TOKS: dict[str, int] = _ForcedBudgets()
-"""Answer budgets of sources whose answers are longer than the template's 64 tokens (``SourceSpec.budgets``)."""
-
 VERSION = "2.0"
 
 

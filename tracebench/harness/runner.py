@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
-import math
 import re
 import shutil
 import subprocess
@@ -24,6 +23,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tracebench.formatting import nan_to_none
 
 TRACEBENCH_PREFIX = "tracebench"
 """Every tracebench task, group and tag name starts with this; no lm-eval built-in task does."""
@@ -181,7 +182,7 @@ def read_results(folder: Path) -> dict[str, dict[str, float | None]]:
             name, _, filt = key.partition(",")
             if filt != "none" or name.endswith("_stderr") or not isinstance(value, (int, float)):
                 continue
-            row[name] = None if isinstance(value, float) and math.isnan(value) else float(value)
+            row[name] = nan_to_none(value)
         out[task] = row
     return out
 

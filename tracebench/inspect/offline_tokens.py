@@ -25,6 +25,8 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from tracebench.io import atomic_write_bytes
+
 O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
 """The blob tiktoken loads ``o200k_base`` from (the key of its cache entry)."""
 
@@ -103,10 +105,7 @@ def seed_tiktoken_cache() -> bool:
         data = ranks_to_tiktoken(blob)
         if hashlib.sha256(data).hexdigest() != O200K_SHA256:
             return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        atomic_write_bytes(path, data)
         return True
     except (OSError, ValueError):
         return False

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from tracebench.formatting import nan_to_none
 from tracebench.interventions.forced import INTERVENTIONS
 from tracebench.metrics import bootstrap_ci
 
@@ -67,11 +68,7 @@ class Estimate:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (nan as ``None``)."""
-        return {"value": _clean(self.value), "ci": [_clean(self.low), _clean(self.high)], "n": self.n}
-
-
-def _clean(v: float) -> float | None:
-    return None if v is None or math.isnan(v) else float(v)
+        return {"value": nan_to_none(self.value), "ci": [nan_to_none(self.low), nan_to_none(self.high)], "n": self.n}
 
 
 UNDEFINED = Estimate(NAN, NAN, NAN, 0)

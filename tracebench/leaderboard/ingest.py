@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from tracebench.io import InputFileError, read_json
-from tracebench.leaderboard.runs import Issue, ModelKey, TaskRun
+from tracebench.leaderboard.runs import Issue, ModelKey, TaskRun, schema_issue
 from tracebench.leaderboard.tasks import DIRECT_METRICS, TRACE_METRICS, TaskName, parse_task_name
-from tracebench.schemas import RecordError, validate
 
 __all__ = [
     "RESULTS_RE",
@@ -191,12 +190,9 @@ def read_results_file(path: Path) -> tuple[list[TaskRun], list[Issue]]:
         line, _, reason = str(exc).removeprefix(where + ":").partition(": ")
         reason = f"{reason} at line {line}" if line.strip().isdigit() else str(exc).removeprefix(where + ": ")
         return [], [Issue(where, "<file>", f"{reason}; skipped")]
-    try:
-        validate(data, "lm_eval_results", where)
-    except RecordError as exc:
-        msg = str(exc)[len(where) + 2 :]
-        fld = msg.split("'")[1] if msg.startswith("field '") else "<record>"
-        return [], [Issue(where, fld, msg.split(": ", 1)[-1] + "; skipped")]
+    invalid = schema_issue(data, "lm_eval_results", where)
+    if invalid is not None:
+        return [], [invalid]
     key = model_key(data["config"])
     groups = set((data.get("group_subtasks") or {}).keys())
     versions = data.get("versions") or {}

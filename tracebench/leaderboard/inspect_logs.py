@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tracebench.leaderboard.runs import Issue, ModelKey, TaskRun
+from tracebench.leaderboard.runs import Issue, ModelKey, TaskRun, claim_files, file_run, read_claimed
 from tracebench.leaderboard.tasks import DIRECT_METRICS, TRACE_METRICS, TaskName, parse_task_name
 
 LOG_SUFFIX = ".eval"
@@ -46,28 +46,7 @@ def split_run_dirs(
         ``(.eval files, arguments left for the other readers)``: a ``.eval`` file, or a folder holding ``.eval``
         files and no lm-eval results or rescore ``metrics.json`` file, is taken out of the second list.
     """
-    found: list[Path] = []
-    rest: list[str | os.PathLike[str]] = []
-    for raw in run_dirs:
-        path = Path(raw)
-        if path.is_file():
-            if path.suffix == LOG_SUFFIX:
-                found.append(path)
-            else:
-                rest.append(raw)
-            continue
-        if not path.is_dir():
-            rest.append(raw)
-            continue
-        hits = sorted(p for p in path.rglob(f"*{LOG_SUFFIX}") if p.is_file())
-        found.extend(hits)
-        others = any(p.is_file() for pattern in ("results_*.json", "metrics.json") for p in path.rglob(pattern))
-        if not hits or others:
-            rest.append(raw)
-    unique: dict[str, Path] = {}
-    for p in found:
-        unique.setdefault(os.path.realpath(p), p)
-    return sorted(unique.values(), key=str), rest
+    return claim_files(run_dirs, f"*{LOG_SUFFIX}", lambda _: True, ("results_*.json", "metrics.json"))
 
 
 def lm_eval_task(task: str, metadata: Mapping[str, Any] | None) -> TaskName | None:
@@ -148,17 +127,9 @@ def read_inspect_log(path: Path, names: Mapping[str, str] | None = None) -> tupl
     profile = str((spec.task_args or {}).get("profile") or "strict")
     if profile != "strict":
         display = f"{display} (profile={profile})"
-    run = TaskRun(
-        model=ModelKey(id=display, model=INSPECT_MODEL, pretrained=spec.model),
-        name=name,
-        date_id=str(spec.created).replace(":", "-"),
-        results_path=path,
-        metrics=metrics,
-        version=None if spec.task_version is None else str(spec.task_version),
-        samples_path=None,
-        label=f"{path.parent.name}/{path.name}",
-    )
-    return [run], []
+    model = ModelKey(id=display, model=INSPECT_MODEL, pretrained=spec.model)
+    version = None if spec.task_version is None else str(spec.task_version)
+    return [file_run(path, model, name, str(spec.created).replace(":", "-"), metrics, version)], []
 
 
 def ingest_inspect(
@@ -174,12 +145,7 @@ def ingest_inspect(
         ``(arguments left for the other readers, inspect task runs, issues)``.
     """
     files, rest = split_run_dirs(run_dirs)
-    runs: list[TaskRun] = []
-    issues: list[Issue] = []
-    for path in files:
-        got, bad = read_inspect_log(path, names)
-        runs.extend(got)
-        issues.extend(bad)
+    runs, issues = read_claimed(files, read_inspect_log, names)
     return rest, runs, issues
 
 

@@ -13,7 +13,6 @@ following rate).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tracebench.formatting import fmt_interval
 from tracebench.interventions.forced import INTERVENTIONS
 from tracebench.interventions.summary import (
     DEFAULT_ITERS,
@@ -34,6 +34,7 @@ from tracebench.interventions.summary import (
     sensitivity_from_counts,
     summarize_outcomes,
 )
+from tracebench.io import JsonlError, iter_jsonl
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -53,15 +54,9 @@ def read_outcomes(path: str | os.PathLike[str]) -> list[Outcome]:
         InterventionReportError: A line is not JSON or lacks ``doc.id`` / ``tb_record.answer_ok``.
     """
     out: list[Outcome] = []
-    with open(path, encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
+    try:
+        for number, line in iter_jsonl(path, allow_nan=True):
             where = f"{path}:{number}"
-            try:
-                line = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise InterventionReportError(f"{where}: not valid JSON ({exc.msg})") from exc
             if line.get("filter", "none") != "none":
                 continue
             doc, record = line.get("doc"), line.get("tb_record")
@@ -77,6 +72,8 @@ def read_outcomes(path: str | os.PathLike[str]) -> list[Outcome]:
                     follows=None if follow is None else float(follow),
                 )
             )
+    except JsonlError as exc:
+        raise InterventionReportError(str(exc)) from None
     return out
 
 
@@ -183,12 +180,8 @@ def intervention_report(
     return out
 
 
-def _fmt(e: Estimate | None, digits: int = 3) -> str:
-    if e is None or math.isnan(e.value):
-        return "-"
-    if math.isnan(e.low):
-        return f"{e.value:.{digits}f}"
-    return f"{e.value:.{digits}f} [{e.low:.{digits}f}, {e.high:.{digits}f}]"
+def _fmt(e: Estimate | None) -> str:
+    return "-" if e is None else fmt_interval(e.value, e.low, e.high, undefined="-")
 
 
 HEADERS: tuple[str, ...] = (

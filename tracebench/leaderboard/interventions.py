@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from tracebench.formatting import fmt_interval, nan_to_none
 from tracebench.interventions.forced import INTERVENTIONS
 from tracebench.interventions.summary import sensitivity_from_counts
 from tracebench.leaderboard.views import register_view
@@ -25,10 +26,7 @@ ALL_SOURCES = "all"
 
 
 def _acc(n: int, value: float, ci: tuple[float, float] | None) -> dict[str, Any]:
-    def clean(v: float | None) -> float | None:
-        return None if v is None or math.isnan(v) else float(v)
-
-    return {"n": n, "value": clean(value), "ci": [clean(ci[0]), clean(ci[1])] if ci else None}
+    return {"n": n, "value": nan_to_none(value), "ci": [nan_to_none(ci[0]), nan_to_none(ci[1])] if ci else None}
 
 
 def _row(model: str, source: str, accs: dict[str, dict[str, Any]], seed: int, iters: int) -> dict[str, Any]:
@@ -74,12 +72,10 @@ def compute(board: Leaderboard) -> list[dict[str, Any]] | None:
 
 
 def _fmt(cell: dict[str, Any] | None) -> str:
-    if not cell or cell.get("value") is None:
+    if not cell:
         return "-"
-    ci = cell.get("ci")
-    if ci and ci[0] is not None:
-        return f"{cell['value']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
-    return f"{cell['value']:.3f}"
+    low, high = cell.get("ci") or (None, None)
+    return fmt_interval(cell.get("value"), low, high, undefined="-")
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:

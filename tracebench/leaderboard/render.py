@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from tracebench import __version__
-from tracebench.formatting import fmt_interval, fmt_p, rounded
+from tracebench.formatting import csv_number, fmt_interval, fmt_p, rounded
 from tracebench.io import clean_text, csv_cell
 from tracebench.leaderboard.build import Entry, Leaderboard, model_slug
 from tracebench.leaderboard.stats import CHANCE_NORMALISERS, CI_LEVEL
@@ -30,23 +30,10 @@ OVERALL_DOC = (
 
 def entry_dict(e: Entry) -> dict[str, Any]:
     """The JSON form of one entry (values rounded to 6 decimals; undefined as ``null``)."""
-    s = e.stats
-    return {
-        "model": e.model.id,
-        "task": e.task,
-        "source": e.source,
-        "variant": e.variant,
-        "rank": e.rank,
-        "n": s.n,
-        "values": {k: rounded(v) for k, v in sorted(s.values.items()) if k != "n"},
-        "ci": {k: [rounded(lo), rounded(hi)] for k, (lo, hi) in sorted(s.ci.items())},
-        "table": None
-        if s.table is None
-        else {"n11": s.table.n11, "n10": s.table.n10, "n01": s.table.n01, "n00": s.table.n00},
-        "chance": rounded(s.chance),
-        "from_samples": s.from_samples,
-        "runs": e.runs,
-    }
+    stats = e.stats.to_dict(rounded)
+    stats["values"].pop("n", None)  # the entry's n is its own field
+    head = {"model": e.model.id, "task": e.task, "source": e.source, "variant": e.variant, "rank": e.rank}
+    return {**head, **stats, "runs": e.runs}
 
 
 def to_document(board: Leaderboard) -> dict[str, Any]:
@@ -98,17 +85,12 @@ def render_csv(board: Leaderboard) -> str:
         row: list[Any] = [e.task, e.rank or "", e.model.id, e.source or "", e.variant, e.stats.n]
         for m in CSV_METRICS:
             lo, hi = e.stats.ci.get(m, (math.nan, math.nan))
-            row += [_fmt_csv(e.stats.values.get(m)), _fmt_csv(lo), _fmt_csv(hi)]
+            row += [csv_number(e.stats.values.get(m)), csv_number(lo), csv_number(hi)]
         t = e.stats.table
         row += [t.n11, t.n10, t.n01, t.n00] if t else ["", "", "", ""]
         row += [int(e.stats.from_samples), " ".join(sorted(r["file"] for r in e.runs))]
         writer.writerow([csv_cell(cell) for cell in row])
     return buf.getvalue()
-
-
-def _fmt_csv(v: float | None) -> str:
-    n = rounded(v)
-    return "" if n is None else repr(n)
 
 
 def md_escape(text: str) -> str:

@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from tracebench.io import clean_text
-from tracebench.leaderboard.runs import Issue, ModelKey, TaskRun
+from tracebench.leaderboard.runs import Issue, ModelKey, TaskRun, claim_files, file_run, read_claimed, schema_issue
 from tracebench.leaderboard.tasks import DIRECT_METRICS, TRACE_METRICS, TaskName, parse_task_name
-from tracebench.schemas import RecordError, validate
 
 METRICS_FILE = "metrics.json"
 RESCORE_MODEL = "rescore"
@@ -272,27 +271,7 @@ def split_run_dirs(
         ``metrics.json``, or a folder holding rescore ``metrics.json`` files and no lm-eval results file, is
         taken out of the second list.
     """
-    found: list[Path] = []
-    rest: list[str | os.PathLike[str]] = []
-    for raw in run_dirs:
-        path = Path(raw)
-        if path.is_file():
-            if path.name == METRICS_FILE and is_rescore_metrics(_load_metrics(path)):
-                found.append(path)
-            else:
-                rest.append(raw)
-            continue
-        if not path.is_dir():
-            rest.append(raw)
-            continue
-        hits = sorted(p for p in path.rglob(METRICS_FILE) if p.is_file() and is_rescore_metrics(_load_metrics(p)))
-        found.extend(hits)
-        if not hits or any(p.is_file() for p in path.rglob("results_*.json")):
-            rest.append(raw)
-    unique: dict[str, Path] = {}
-    for p in found:
-        unique.setdefault(os.path.realpath(p), p)
-    return sorted(unique.values(), key=str), rest
+    return claim_files(run_dirs, METRICS_FILE, lambda p: is_rescore_metrics(_load_metrics(p)), ("results_*.json",))
 
 
 def _task_name(metrics: Mapping[str, Any]) -> TaskName | None:
@@ -318,12 +297,9 @@ def read_rescore_run(path: Path, names: Mapping[str, str] | None = None) -> tupl
         return [], [Issue(where, "<file>", f"not valid JSON, truncated? ({exc}); skipped")]
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Issue(where, "<file>", f"cannot read ({exc}); skipped")]
-    try:
-        validate(data, "rescore_metrics", where)
-    except RecordError as exc:
-        msg = str(exc)[len(where) + 2 :]
-        fld = msg.split("'")[1] if msg.startswith("field '") else "<record>"
-        return [], [Issue(where, fld, msg.split(": ", 1)[-1] + "; skipped")]
+    invalid = schema_issue(data, "rescore_metrics", where)
+    if invalid is not None:
+        return [], [invalid]
     name = _task_name(data)
     if name is None:
         return [], [Issue(where, "source", f"not a usable source name {data.get('source')!r}; skipped")]
@@ -333,17 +309,7 @@ def read_rescore_run(path: Path, names: Mapping[str, str] | None = None) -> tupl
     }
     metrics["n"] = float(data["n"])
     display = rescore_display_name(data, path.parent, names)
-    run = TaskRun(
-        model=ModelKey(id=display, model=RESCORE_MODEL),
-        name=name,
-        date_id=RESCORE_MODEL,
-        results_path=path,
-        metrics=metrics,
-        version=None,
-        samples_path=None,
-        label=f"{path.parent.name}/{path.name}",
-    )
-    return [run], []
+    return [file_run(path, ModelKey(id=display, model=RESCORE_MODEL), name, RESCORE_MODEL, metrics, None)], []
 
 
 def ingest_rescore(
@@ -359,12 +325,7 @@ def ingest_rescore(
         ``(arguments left for the lm-eval reader, rescore task runs, issues)``.
     """
     files, rest = split_run_dirs(run_dirs)
-    runs: list[TaskRun] = []
-    issues: list[Issue] = []
-    for path in files:
-        got, bad = read_rescore_run(path, names)
-        runs.extend(got)
-        issues.extend(bad)
+    runs, issues = read_claimed(files, read_rescore_run, names)
     return rest, runs, issues
 
 

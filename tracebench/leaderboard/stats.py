@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from tracebench.formatting import nan_to_none
 from tracebench.leaderboard.samples import CI_FIELDS, SUM_FIELDS, SampleProfile
 from tracebench.metrics import (
     Table2x2,
@@ -89,16 +90,16 @@ class EntryStats:
     chance: float = NAN
     from_samples: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form (nan as ``None``)."""
+    def to_dict(self, number: Callable[[float], float | None] = nan_to_none) -> dict[str, Any]:
+        """Return the JSON form, each value through ``number`` (default: full precision, nan as ``None``)."""
         return {
             "n": self.n,
-            "values": {k: _clean(v) for k, v in sorted(self.values.items())},
-            "ci": {k: [_clean(lo), _clean(hi)] for k, (lo, hi) in sorted(self.ci.items())},
+            "values": {k: number(v) for k, v in sorted(self.values.items())},
+            "ci": {k: [number(lo), number(hi)] for k, (lo, hi) in sorted(self.ci.items())},
             "table": None
             if self.table is None
             else {"n11": self.table.n11, "n10": self.table.n10, "n01": self.table.n01, "n00": self.table.n00},
-            "chance": _clean(self.chance),
+            "chance": number(self.chance),
             "from_samples": self.from_samples,
         }
 
@@ -114,10 +115,6 @@ class EntryStats:
             chance=_unclean(data.get("chance")),
             from_samples=bool(data.get("from_samples")),
         )
-
-
-def _clean(v: float) -> float | None:
-    return None if v is None or math.isnan(v) else float(v)
 
 
 def _unclean(v: float | None) -> float:

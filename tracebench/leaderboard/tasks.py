@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tracebench.registry import find_named
 from tracebench.scoring import metric_table
 
 TASK_PREFIX = "tracebench_"
@@ -69,21 +70,8 @@ EXTRA_METRICS: tuple[str, ...] = metric_table.LEADERBOARD_EXTRAS
 
 
 def column(name: str) -> Column:
-    """Look up a column by name.
-
-    Args:
-        name: A name from :data:`COLUMN_NAMES`.
-
-    Returns:
-        The :class:`Column`.
-
-    Raises:
-        ValueError: Unknown column (the message lists the known ones).
-    """
-    for c in COLUMNS:
-        if c.name == name:
-            return c
-    raise ValueError(f"unknown column {name!r}: expected one of {', '.join(COLUMN_NAMES)}")
+    """The :class:`Column` named ``name`` (one of :data:`COLUMN_NAMES`); ``ValueError`` naming the known ones."""
+    return find_named(COLUMNS, name, "column", ValueError)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from tracebench.registry import find_named
+
 Aggregation = Literal["mean", "mean_defined", "pair", "table", "count", "chance_normalised"]
 """How per-sample values become the reported number.
 
@@ -372,21 +374,8 @@ LEADERBOARD_EXTRAS: tuple[str, ...] = (
 
 
 def metric(name: str) -> Metric:
-    """Look a metric up by name.
-
-    Args:
-        name: A name from :data:`METRICS`.
-
-    Returns:
-        The :class:`Metric`.
-
-    Raises:
-        KeyError: Unknown metric (the message lists the known ones).
-    """
-    for m in METRICS:
-        if m.name == name:
-            return m
-    raise KeyError(f"unknown metric {name!r}: expected one of {', '.join(m.name for m in METRICS)}")
+    """The :class:`Metric` named ``name`` (one of :data:`METRICS`); ``KeyError`` naming the known ones."""
+    return find_named(METRICS, name, "metric")
 
 
 def select(

@@ -348,6 +348,56 @@ def _whole_number(text: str) -> int:
         return int(number)
 
 
+def option_list(value: Any, default: Sequence[Any]) -> tuple[Any, ...]:
+    """A list option as a loader gets it: ``None`` or ``"all"`` give ``default``; ``"a, b"`` gives ``("a", "b")``.
+
+    lm-eval metadata and ``--option`` pass lists as comma-separated text; Python callers pass sequences.
+
+    Args:
+        value: The option's value.
+        default: What ``None`` and ``"all"`` stand for.
+
+    Returns:
+        The items, as given (not checked).
+    """
+    if value is None or value == "all":
+        return tuple(default)
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    return tuple(value)
+
+
+def choose_labels(
+    value: Any,
+    known: Sequence[str],
+    default: Sequence[str],
+    what: str,
+    canon: Callable[[Any], Any] = lambda item: item,
+) -> tuple[str, ...]:
+    """The labels a ``categories`` option names (:func:`option_list`), each checked against ``known``.
+
+    Args:
+        value: The option's value.
+        known: The source's labels.
+        default: The labels ``None`` and ``"all"`` stand for.
+        what: The labels' name in the error (``"CoTempQA relation(s)"``).
+        canon: Maps each given item to its label (e.g. ``str.upper``).
+
+    Returns:
+        The chosen labels, in the order given.
+
+    Raises:
+        ValueError: An unknown label, or none at all.
+    """
+    if value is None or value == "all":
+        return tuple(default)
+    chosen = tuple(canon(item) for item in option_list(value, default))
+    bad = [c for c in chosen if c not in known]
+    if bad or not chosen:
+        raise ValueError(f"unknown {what} {bad or chosen}: expected some of {tuple(known)}")
+    return chosen
+
+
 def load_problems(source: str, split: str = "test", **options: Any) -> list[Problem]:
     """Load a source's selection: ``get_source(source).load(split, **options)``."""
     return get_source(source).load(split, **options)

@@ -89,7 +89,6 @@ Example (``equal.json`` index 0)::
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
@@ -99,6 +98,7 @@ from typing import Any
 
 import numpy as np
 
+from tracebench.io import JsonlError, iter_jsonl
 from tracebench.normalize import normalize_answer
 from tracebench.problem import Problem, Step
 from tracebench.schemas import RecordError
@@ -109,6 +109,7 @@ from tracebench.sources.base import (
     GenBudgets,
     SourceSpec,
     check_data_path,
+    choose_labels,
     contains_answer,
     how_to_point,
     local_or_hub,
@@ -175,19 +176,12 @@ def read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             file, the line and the field.
     """
     rows: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise RecordError(f"{where}: not valid JSON: {exc}") from None
-            if not isinstance(row, dict):
-                raise RecordError(f"{where}: expected a JSON object, got {type(row).__name__}")
-            _check_row(row, where)
+    try:
+        for number, row in iter_jsonl(path):
+            _check_row(row, f"{path}:{number}")
             rows.append(row)
+    except JsonlError as exc:
+        raise RecordError(str(exc)) from None
     return rows
 
 
@@ -393,15 +387,7 @@ def split_test_indices(label: str, n_rows: int, max_index: int, seed: int, test_
 
 
 def _labels(categories: Any) -> tuple[str, ...]:
-    if categories is None or categories == "all":
-        return STUDY_ORDER
-    if isinstance(categories, str):
-        categories = [c.strip() for c in categories.split(",") if c.strip()]
-    chosen = tuple(categories)
-    bad = [c for c in chosen if c not in LABELS]
-    if bad or not chosen:
-        raise ValueError(f"unknown CoTempQA relation(s) {bad or chosen}: expected some of {LABELS}")
-    return chosen
+    return choose_labels(categories, LABELS, STUDY_ORDER, "CoTempQA relation(s)")
 
 
 def load(

@@ -227,6 +227,19 @@ def score(
         if listed is not None and not prediction[listed[1] :].strip():
             prediction = "\n".join(listed[0])
     found = extract_answers(prediction, question, candidates(facts, golds, triple_element), keep)
+    return answer_list_scores(found, golds)
+
+
+def answer_list_scores(found: Iterable[str], golds: Sequence[str]) -> CotempqaScore:
+    """Compare the found and gold answers: both normalised and de-duplicated; EM on the sorted lists, F1 on shares.
+
+    Args:
+        found: The answers found in a prediction.
+        golds: The gold answers.
+
+    Returns:
+        The :class:`CotempqaScore` (F1, precision and recall 0.0 when nothing is shared).
+    """
     pred = sorted(normalize(a) for a in set(found))
     gold = sorted(normalize(g) for g in {g.lower() for g in golds})
     em = 1.0 if pred == gold else 0.0

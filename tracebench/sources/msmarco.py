@@ -82,6 +82,7 @@ from tracebench.sources.base import (
     DataNotFoundError,
     GenBudgets,
     SourceSpec,
+    choose_labels,
     how_to_point,
     local_or_hub,
     locate_data,
@@ -470,15 +471,7 @@ def sample(
 
 
 def _labels(categories: Any) -> tuple[str, ...]:
-    if categories is None or categories == "all":
-        return LABELS
-    if isinstance(categories, str):
-        categories = [c.strip() for c in categories.split(",") if c.strip()]
-    chosen = tuple(str(c).upper() for c in categories)
-    bad = [c for c in chosen if c not in LABELS]
-    if bad or not chosen:
-        raise ValueError(f"unknown MS MARCO query type(s) {bad or chosen}: expected some of {LABELS}")
-    return chosen
+    return choose_labels(categories, LABELS, LABELS, "MS MARCO query type(s)", lambda c: str(c).upper())
 
 
 def load(

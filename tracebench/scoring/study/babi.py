@@ -30,26 +30,14 @@ from __future__ import annotations
 import string
 
 from tracebench.problem import Problem
-from tracebench.scoring.study.base import StudyRules, register_study_rules
+from tracebench.scoring.study.base import StudyRules, cut_markers, register_study_rules
 
 _PUNCT = str.maketrans("", "", string.punctuation)
-_MARKERS_BEFORE = "answer the question based on"
-_MARKERS_BETWEEN = (" answer ", "answer:")
 
 
 def study_normalize(text: str) -> str:
     """The study's answer normalisation: lower-case, ASCII punctuation removed, white space collapsed."""
     return " ".join(text.lower().translate(_PUNCT).split())
-
-
-def cut_by_markers(text: str) -> str:
-    """The study's marker chain on lower-cased text (see the module docstring, step 2)."""
-    if _MARKERS_BEFORE in text:
-        return text.split(_MARKERS_BEFORE)[0]
-    for marker in _MARKERS_BETWEEN:
-        if marker in text:
-            return text.split(marker)[1]
-    return text
 
 
 def extract_answer(output: str | None) -> str | None:
@@ -67,7 +55,7 @@ def extract_answer(output: str | None) -> str | None:
     text = text.split("</think>")[-1]
     if text.startswith("assistant"):
         text = text[len("assistant") :]
-    return cut_by_markers(text)
+    return cut_markers(text)
 
 
 def match(extracted: str | None, gold: str) -> float:

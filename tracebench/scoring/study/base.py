@@ -88,7 +88,35 @@ def babi_gold_facts(row: Row) -> tuple[str, ...]:
     The released code filters the passage sentences by "contains one of the answers", but reads the
     answers from the same passage field, so every sentence passes.
     """
-    value = row.get("passage", row.get("passages"))
+    return cell_list(row.get("passage", row.get("passages")))
+
+
+MARKER_BEFORE = "answer the question based on"
+"""The released code keeps the text before this marker (:func:`cut_markers`)."""
+MARKERS_BETWEEN: tuple[str, ...] = (" answer ", "answer:")
+"""Else the text between the first and the second occurrence of the first of these found."""
+
+
+def cut_markers(text: str) -> str:
+    """The study's marker chain: before ``answer the question based on``, else between two markers.
+
+    Args:
+        text: Lower-cased text.
+
+    Returns:
+        The text before the first ``answer the question based on``; else the text between the first and
+        the second `` answer `` (or ``answer:``); else ``text``.
+    """
+    if MARKER_BEFORE in text:
+        return text.split(MARKER_BEFORE)[0]
+    for marker in MARKERS_BETWEEN:
+        if marker in text:
+            return text.split(marker)[1]
+    return text
+
+
+def cell_list(value: Any) -> tuple[str, ...]:
+    """A table cell holding a list: a list, or the list repr the study's CSV holds (else none)."""
     if isinstance(value, list):
         return tuple(str(v) for v in value)
     if not isinstance(value, str) or not value.strip():

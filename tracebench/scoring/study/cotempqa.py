@@ -67,15 +67,21 @@ from the facts field, so every fact passes the filter).
 
 from __future__ import annotations
 
-import ast
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tracebench.problem import Problem
-from tracebench.scoring.cotempqa import fact_entities, normalize, scan_candidates
-from tracebench.scoring.study.base import ReleasedChecks, Row, StudyRules, register_study_rules, released_trace
+from tracebench.scoring.cotempqa import answer_list_scores, fact_entities, scan_candidates
+from tracebench.scoring.study.base import (
+    ReleasedChecks,
+    Row,
+    StudyRules,
+    cell_list,
+    cut_markers,
+    register_study_rules,
+    released_trace,
+)
 
 DELETED: tuple[str, ...] = ("assistant", "<think>", "</think>")
 """Text deleted from the lower-cased output before extraction (see the module docstring, step 1)."""
@@ -92,33 +98,12 @@ CATEGORIES: tuple[str, ...] = ("during", "equal", "overlap", "mix")
 REASONING = "The temporal relation between the event in question and the event in context is: {label}."
 """The study's category sentence (the ``reasoning`` column of its test table)."""
 
-_BEFORE = "answer the question based on"
-_BETWEEN = (" answer ", "answer:")
-
 
 def study_text(output: str) -> str:
     """The output as the study scored it: lower-cased, without ``assistant`` and the think tags."""
     text = output.lower()
     for word in DELETED:
         text = text.replace(word, "")
-    return text
-
-
-def cut_markers(text: str) -> str:
-    """The study's marker chain: before ``answer the question based on``, else between two markers.
-
-    Args:
-        text: Lower-cased text.
-
-    Returns:
-        The text before the first ``answer the question based on``; else the text between the first and
-        the second `` answer `` (or ``answer:``); else ``text``.
-    """
-    if _BEFORE in text:
-        return text.split(_BEFORE)[0]
-    for marker in _BETWEEN:
-        if marker in text:
-            return text.split(marker)[1]
     return text
 
 
@@ -199,15 +184,8 @@ def list_scores(predicted: Sequence[str], golds: Sequence[str]) -> StudyScore:
     Returns:
         The :class:`StudyScore`.
     """
-    pred = sorted(normalize(a) for a in set(predicted))
-    gold = sorted(normalize(g) for g in {g.lower() for g in golds})
-    acc = 1.0 if pred == gold else 0.0
-    shared = sum((Counter(pred) & Counter(gold)).values())
-    if shared == 0:
-        return StudyScore(acc, 0.0, 0.0, 0.0, tuple(pred))
-    p = shared / len(pred)
-    r = shared / len(gold)
-    return StudyScore(acc, 2 * p * r / (p + r), p, r, tuple(pred))
+    s = answer_list_scores(predicted, golds)
+    return StudyScore(s.em, s.f1, s.precision, s.recall, s.predicted)
 
 
 def study_score(
@@ -282,16 +260,7 @@ def table_row(raw: Row, problem: Problem | None) -> Row:
 
 def row_facts(row: Row) -> tuple[str, ...]:
     """A table row's context facts: a list, or the list repr the study's CSV holds (else none)."""
-    value = row.get("facts")
-    if isinstance(value, list):
-        return tuple(str(v) for v in value)
-    if not isinstance(value, str) or not value.strip():
-        return ()
-    try:
-        parsed = ast.literal_eval(value)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return ()
-    return tuple(str(v) for v in parsed) if isinstance(parsed, (list, tuple)) else ()
+    return cell_list(row.get("facts"))
 
 
 def category_ok(gold_row: Row, prediction: str) -> bool:

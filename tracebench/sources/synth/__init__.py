@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from tracebench.problem import Problem
 
 DEFAULT_SIZES: dict[str, int] = {"test": 200, "train": 1000}
 """Default number of problems per split of every generator."""
@@ -50,3 +54,52 @@ def split_size(source: str, split: str, size: Any, allow_large: Any = False) -> 
             "add the option allow_large=true if you mean it"
         )
     return n
+
+
+@dataclass(frozen=True)
+class Generator:
+    """How a procedural source makes its splits (the shared body of each generator's ``load`` and ``iter_all``).
+
+    Attributes:
+        source: The source name (for messages).
+        generate: ``generate(split, index, seed, config) -> Problem``: one problem, by construction.
+        make_config: Builds the generator's config from its knobs (options, text accepted).
+        knobs: The options passed to ``make_config``; other options are ignored.
+    """
+
+    source: str
+    generate: Callable[[str, int, int, Any], Problem]
+    make_config: Callable[..., Any]
+    knobs: frozenset[str]
+
+    def split(self, split: str, size: Any, seed: int, options: Mapping[str, Any]) -> Iterator[Problem]:
+        """Yield the problems of ``split`` lazily (``size`` by :func:`split_size`; ``allow_large`` option)."""
+        n = split_size(self.source, split, size, options.get("allow_large", False))
+        config = self.make_config(**{k: v for k, v in options.items() if k in self.knobs})
+        for index in range(n):
+            yield self.generate(split, index, int(seed), config)
+
+    def all(self, seed: int, options: Mapping[str, Any]) -> Iterator[Problem]:
+        """Yield the test then the train problems (default sizes unless the ``size`` option is given)."""
+        for split in ("test", "train"):
+            yield from self.split(split, options.get("size"), seed, options)
+
+    def loaders(self, default_seed: int) -> tuple[Callable[..., list[Problem]], Callable[..., Iterator[Problem]]]:
+        """The source's ``load`` and ``iter_all`` (their named parameters, ``size`` and ``seed``, are options)."""
+
+        def load(
+            split: str = "test", *, size: int | None = None, seed: int = default_seed, **options: Any
+        ) -> list[Problem]:
+            """Generate a split: ``"test"`` or ``"train"`` (different derived seeds), in index order.
+
+            ``size`` defaults to 200 test and 1,000 train problems (the labels in turn); ``options`` are the
+            generator's knobs (its config class; others are ignored) and ``allow_large=true``, which permits
+            sizes above :data:`MAX_SIZE`.
+            """
+            return list(self.split(split, size, seed, options))
+
+        def iter_all(*, seed: int = default_seed, **options: Any) -> Iterator[Problem]:
+            """Yield the test then the train problems for the given options (default sizes unless ``size``)."""
+            return self.all(seed, options)
+
+        return load, iter_all

@@ -65,14 +65,13 @@ Example (``load("test")[0]``, default options; pinned by the tests)::
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from tracebench.problem import Problem, Step
-from tracebench.sources.base import SourceSpec, register_source
+from tracebench.sources.base import SourceSpec, option_list, register_source
 from tracebench.sources.cotempqa import fact_frame_answer
-from tracebench.sources.synth import split_size
+from tracebench.sources.synth import Generator
 
 SOURCE = "synth_timeline"
 LABELS: tuple[str, ...] = ("equal", "overlap", "during", "mix")
@@ -377,14 +376,6 @@ def generate_problem(split: str, index: int, seed: int, config: TimelineConfig) 
 _KNOBS = ("facts", "other_people", "answers", "mix_answers", "point_facts", "shapes", "relations", "shuffle")
 
 
-def _tuple(value: Any, default: tuple[str, ...]) -> tuple[str, ...]:
-    if value is None or value == "all":
-        return default
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    return tuple(value)
-
-
 def _bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in ("0", "false", "no", "off", "")
@@ -400,48 +391,22 @@ def make_config(**knobs: Any) -> TimelineConfig:
         answers=int(knobs.get("answers", base.answers)),
         mix_answers=int(knobs.get("mix_answers", base.mix_answers)),
         point_facts=float(knobs.get("point_facts", base.point_facts)),
-        shapes=_tuple(knobs.get("shapes"), SHAPES),
-        relations=_tuple(knobs.get("relations", knobs.get("categories")), LABELS),
+        shapes=option_list(knobs.get("shapes"), SHAPES),
+        relations=option_list(knobs.get("relations", knobs.get("categories")), LABELS),
         shuffle=_bool(knobs.get("shuffle", base.shuffle)),
     )
 
 
-def iter_problems(
-    split: str = "test", size: int | None = None, seed: int = DEFAULT_SEED, allow_large: Any = False, **knobs: Any
-) -> Iterator[Problem]:
-    """Yield the problems of a split lazily (same rule as :func:`load`; ``allow_large`` lifts the size ceiling)."""
-    n = split_size(SOURCE, split, size, allow_large)
-    config = make_config(**knobs)
-    for index in range(n):
-        yield generate_problem(split, index, int(seed), config)
+GENERATOR = Generator(
+    SOURCE,
+    generate_problem,
+    make_config,
+    frozenset((*_KNOBS, "categories")),
+)
 
 
-def _knobs(options: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in options.items() if k in _KNOBS or k == "categories"}
-
-
-def load(split: str = "test", *, size: int | None = None, seed: int = DEFAULT_SEED, **options: Any) -> list[Problem]:
-    """Generate a split.
-
-    Args:
-        split: ``"test"`` or ``"train"`` (different derived seeds).
-        size: Number of problems (default 200 test, 1,000 train), the relations in turn.
-        seed: The base seed.
-        **options: Knobs of :class:`TimelineConfig` (``facts``, ``other_people``, ``answers``, ``mix_answers``,
-            ``point_facts``, ``shapes``, ``relations`` or its alias ``categories``, ``shuffle``); other options
-            are ignored. ``allow_large=true`` permits sizes above
-            :data:`~tracebench.sources.synth.MAX_SIZE`.
-
-    Returns:
-        The problems, in index order.
-    """
-    return list(iter_problems(split, size, seed, options.get("allow_large", False), **_knobs(options)))
-
-
-def iter_all(*, seed: int = DEFAULT_SEED, **options: Any) -> Iterator[Problem]:
-    """Yield the test then the train problems for the given options (default sizes unless ``size`` is given)."""
-    for split in ("test", "train"):
-        yield from iter_problems(split, options.get("size"), seed, options.get("allow_large", False), **_knobs(options))
+load, iter_all = GENERATOR.loaders(DEFAULT_SEED)
+"""The source's ``load`` and ``iter_all``; their options are the knobs of :class:`TimelineConfig`."""
 
 
 SPEC = register_source(

@@ -59,13 +59,13 @@ Example (``load("test")[2]``, default options; pinned by the tests, so a generat
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tracebench.problem import Problem, Step
-from tracebench.sources.base import SourceSpec, register_source
-from tracebench.sources.synth import split_size
+from tracebench.sources.base import SourceSpec, option_list, register_source
+from tracebench.sources.synth import Generator
 
 SOURCE = "synth_world"
 QUESTION_TYPES: tuple[str, ...] = (
@@ -402,12 +402,7 @@ def make_config(
     question_types: Any = None,
 ) -> WorldConfig:
     """Build a :class:`WorldConfig` from options (strings, as lm-eval metadata passes them, are accepted)."""
-    if question_types is None or question_types == "all":
-        types: tuple[str, ...] = QUESTION_TYPES
-    elif isinstance(question_types, str):
-        types = tuple(t.strip() for t in question_types.split(",") if t.strip())
-    else:
-        types = tuple(question_types)
+    types: tuple[str, ...] = option_list(question_types, QUESTION_TYPES)
     return WorldConfig(
         story_length=int(story_length),
         distractors=int(distractors),
@@ -418,41 +413,16 @@ def make_config(
     )
 
 
-def iter_problems(
-    split: str = "test", size: int | None = None, seed: int = DEFAULT_SEED, allow_large: Any = False, **knobs: Any
-) -> Iterator[Problem]:
-    """Yield the problems of a split lazily (same rule as :func:`load`; ``allow_large`` lifts the size ceiling)."""
-    n = split_size("synth_world", split, size, allow_large)
-    config = make_config(**knobs)
-    for index in range(n):
-        yield generate_problem(split, index, int(seed), config)
+GENERATOR = Generator(
+    SOURCE,
+    generate_problem,
+    make_config,
+    frozenset(("story_length", "distractors", "people", "rooms", "objects", "question_types")),
+)
 
 
-_KNOBS = ("story_length", "distractors", "people", "rooms", "objects", "question_types")
-
-
-def load(split: str = "test", *, size: int | None = None, seed: int = DEFAULT_SEED, **options: Any) -> list[Problem]:
-    """Generate a split.
-
-    Args:
-        split: ``"test"`` or ``"train"`` (different derived seeds).
-        size: Number of problems (default 200 for test, 1,000 for train), balanced across question types.
-        seed: The base seed.
-        **options: Knobs of :class:`WorldConfig` (``story_length``, ``distractors``, ``people``, ``rooms``,
-            ``objects``, ``question_types``); other options are ignored.
-
-    Returns:
-        The problems, in index order.
-    """
-    knobs = {k: v for k, v in options.items() if k in _KNOBS}
-    return list(iter_problems(split, size, seed, options.get("allow_large", False), **knobs))
-
-
-def iter_all(*, seed: int = DEFAULT_SEED, **options: Any) -> Iterator[Problem]:
-    """Yield the test then the train problems for the given options (default sizes unless ``size`` is given)."""
-    knobs = {k: v for k, v in options.items() if k in _KNOBS}
-    for split in ("test", "train"):
-        yield from iter_problems(split, options.get("size"), seed, options.get("allow_large", False), **knobs)
+load, iter_all = GENERATOR.loaders(DEFAULT_SEED)
+"""The source's ``load`` and ``iter_all``; their options are the knobs of :class:`WorldConfig`."""
 
 
 SPEC = register_source(
