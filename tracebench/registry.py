@@ -13,7 +13,7 @@ models. A registry is a small mapping with three extras:
 Example::
 
     STYLES: Registry[TraceStyle] = Registry("trace style")
-    STYLES.register("paper", PaperStyle())
+    STYLES.register("paper", ModuleStyle("paper", paper))
     STYLES.get("paper")
 """
 

@@ -96,3 +96,34 @@ class ParsedTrace:
             "status": self.status,
             "notes": list(self.notes),
         }
+
+
+def trace_result(
+    label: str | None, facts: tuple[str, ...] | None, answer: str | None, think: str, notes: list[str]
+) -> ParsedTrace:
+    """The :class:`ParsedTrace` of a trace-mode parse, its status derived from what was found.
+
+    ``ok`` (label and facts), ``partial`` (one of them), ``answer_only`` (no step, an answer) or ``empty``.
+
+    Args:
+        label: The classification label found, or ``None``.
+        facts: The retrieval facts found, or ``None``.
+        answer: The extracted answer, or ``None``.
+        think: The trace text (stripped here).
+        notes: The parse notes, the answer rule's last.
+
+    Returns:
+        The parse result.
+    """
+    status: ParseStatus
+    if label is not None and facts is not None:
+        status = "ok"
+    elif label is not None or facts is not None:
+        status = "partial"
+    elif answer is not None:
+        status = "answer_only"
+    else:
+        status = "empty"
+    return fast_new(
+        ParsedTrace, label=label, facts=facts, answer=answer, think=think.strip(), status=status, notes=tuple(notes)
+    )

@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from tracebench.problem import Problem, Step
 from tracebench.traces.answer import Answer, extract_answer, split_canonical
-from tracebench.traces.base import ParsedTrace, ParseStatus, fast_new
+from tracebench.traces.base import ParsedTrace, ParseStatus, fast_new, trace_result
 from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr
 from tracebench.traces.paper import _ASSISTANT_PREFIX, _SPECIAL_TOKENS, _split_think
-from tracebench.traces.style import register_style
+from tracebench.traces.style import ModuleStyle, register_style
 
 KEYS: dict[str, str] = {"classification": "category", "retrieval": "facts"}
 """The JSON key of each step kind."""
@@ -292,25 +293,8 @@ def _parse(raw: str) -> ParsedTrace:
         think = think[:end]  # the trace ends at the end of its object
     if answer is None:
         answer = extract_answer(text, strip_json_traces)
-    status: ParseStatus
-    if label is not None and facts is not None:
-        status = "ok"
-    elif label is not None or facts is not None:
-        status = "partial"
-    elif answer.text is not None:
-        status = "answer_only"
-    else:
-        status = "empty"
     notes.append(answer.note)
-    return fast_new(
-        ParsedTrace,
-        label=label,
-        facts=facts,
-        answer=answer.text,
-        think=think.strip(),
-        status=status,
-        notes=tuple(notes),
-    )
+    return trace_result(label, facts, answer.text, think, notes)
 
 
 def parse_direct(text: str | None) -> ParsedTrace:
@@ -324,41 +308,5 @@ def parse_direct(text: str | None) -> ParsedTrace:
     )
 
 
-class JsonStyle:
-    """The ``json`` trace style as a :class:`~tracebench.traces.style.TraceStyle`."""
-
-    name = "json"
-
-    def render_trace(self, problem: Problem, steps: Sequence[Step] | None = None) -> str:
-        """See :func:`render_trace_text`."""
-        return render_trace_text(problem, steps)
-
-    def render(self, problem: Problem, steps: Sequence[Step] | None = None, answer: str | None = None) -> str:
-        """See :func:`render`."""
-        return render(problem, steps, answer)
-
-    def forced_prefix(self, problem: Problem, steps: Sequence[Step]) -> str:
-        """See :func:`forced_prefix`."""
-        return forced_prefix(problem, steps)
-
-    def render_answer(self, answer: str) -> str:
-        """See :func:`render_answer`."""
-        return render_answer(answer)
-
-    def finish_answer(self, answer: str) -> str:
-        """``{answer}</answer>``: what follows :meth:`forced_prefix`."""
-        return f"{answer}</answer>"
-
-    parse = staticmethod(parse)  # the module's function itself (no extra call per sample); see :func:`parse`
-
-    def parse_direct(self, text: str | None) -> ParsedTrace:
-        """See :func:`parse_direct`."""
-        return parse_direct(text)
-
-    def instruction(self, problem: Problem) -> str:
-        """See :func:`instruction`."""
-        return instruction(problem)
-
-
-STYLE = register_style(JsonStyle())
-"""The registered ``json`` style."""
+STYLE = register_style(ModuleStyle("json", sys.modules[__name__]))
+"""The registered ``json`` style (this module's functions)."""

@@ -20,6 +20,7 @@ of it that knows the phrasings.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,11 +28,11 @@ from functools import lru_cache
 from tracebench.problem import Problem, Step
 from tracebench.registry import Registry
 from tracebench.traces.answer import Answer, extract_answer, split_canonical
-from tracebench.traces.base import ParsedTrace, ParseStatus, fast_new
+from tracebench.traces.base import ParsedTrace, ParseStatus, fast_new, trace_result
 from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr_at
 from tracebench.traces.phrasings import register_phrasing_registry
-from tracebench.traces.style import register_style
+from tracebench.traces.style import ModuleStyle, register_style
 
 
 @dataclass(frozen=True)
@@ -368,26 +369,8 @@ def _parse(raw: str) -> ParsedTrace:
         think = think[: max(label_end, facts_end)]  # the trace ends at its last recognised sentence
     if answer is None:
         answer = extract_answer(text, strip_trace_sentences)
-
-    status: ParseStatus
-    if label is not None and facts is not None:
-        status = "ok"
-    elif label is not None or facts is not None:
-        status = "partial"
-    elif answer.text is not None:
-        status = "answer_only"
-    else:
-        status = "empty"
     notes.append(answer.note)
-    return fast_new(
-        ParsedTrace,
-        label=label,
-        facts=facts,
-        answer=answer.text,
-        think=think.strip(),
-        status=status,
-        notes=tuple(notes),
-    )
+    return trace_result(label, facts, answer.text, think, notes)
 
 
 def _answer_of(text: str | None) -> Answer:
@@ -442,41 +425,5 @@ def instruction(problem: Problem) -> str:
     )
 
 
-class PaperStyle:
-    """The ``paper`` trace style as a :class:`~tracebench.traces.style.TraceStyle` (this module's functions)."""
-
-    name = "paper"
-
-    def render_trace(self, problem: Problem, steps: Sequence[Step] | None = None) -> str:
-        """The trace sentences (see :func:`render_trace_text`)."""
-        return render_trace_text(problem, steps)
-
-    def render(self, problem: Problem, steps: Sequence[Step] | None = None, answer: str | None = None) -> str:
-        """Trace then answer (see :func:`render`)."""
-        return render(problem, steps, answer)
-
-    def forced_prefix(self, problem: Problem, steps: Sequence[Step]) -> str:
-        """The text up to the answer (see :func:`forced_prefix`)."""
-        return forced_prefix(problem, steps)
-
-    def render_answer(self, answer: str) -> str:
-        """``<answer>...</answer>``."""
-        return render_answer(answer)
-
-    def finish_answer(self, answer: str) -> str:
-        """``{answer}</answer>``: what follows :meth:`forced_prefix`."""
-        return f"{answer}</answer>"
-
-    parse = staticmethod(parse)  # the module's function itself (no extra call per sample); see :func:`parse`
-
-    def parse_direct(self, text: str | None) -> ParsedTrace:
-        """See :func:`parse_direct`."""
-        return parse_direct(text)
-
-    def instruction(self, problem: Problem) -> str:
-        """See :func:`instruction`."""
-        return instruction(problem)
-
-
-STYLE = register_style(PaperStyle())
-"""The registered ``paper`` style."""
+STYLE = register_style(ModuleStyle("paper", sys.modules[__name__]))
+"""The registered ``paper`` style (this module's functions)."""

@@ -9,14 +9,16 @@ reference models, the lm-eval tasks (``--metadata '{"trace_style": "json"}'``) a
 (``--trace-style``). The default is :data:`DEFAULT_STYLE` (``paper``, the study's sentences).
 
 Built-in styles: ``paper`` (:mod:`tracebench.traces.paper`) and ``json``
-(:mod:`tracebench.traces.json_style`). Adding a style: one module that defines a class satisfying
-:class:`TraceStyle` and calls :func:`register_style` (import it, or add it to :data:`STYLES` as a lazy module).
+(:mod:`tracebench.traces.json_style`). Adding a style: one module that defines the functions
+:class:`ModuleStyle` reads (or any class satisfying :class:`TraceStyle`) and calls :func:`register_style` (import
+it, or add it to :data:`STYLES` as a lazy module).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from types import ModuleType
+from typing import Any, Protocol, runtime_checkable
 
 from tracebench.problem import Problem, Step
 from tracebench.registry import Registry
@@ -67,6 +69,38 @@ class TraceStyle(Protocol):
     def instruction(self, problem: Problem) -> str:
         """The sentence the trace prompt appends to ask for a trace in this style (ends with a newline)."""
         ...
+
+
+class ModuleStyle:
+    """A :class:`TraceStyle` made of a module's functions (how the built-in styles are declared).
+
+    The module defines ``render_trace_text``, ``render``, ``forced_prefix``, ``render_answer``, ``parse``,
+    ``parse_direct`` and ``instruction`` with the signatures of :class:`TraceStyle`'s methods (``render_trace``
+    is the module's ``render_trace_text``); :meth:`finish_answer` closes the ``<answer>`` tag. The functions are
+    bound as attributes, so a call costs no extra frame.
+
+    Args:
+        name: The style's registry name.
+        module: The module holding the functions.
+    """
+
+    def __init__(self, name: str, module: ModuleType) -> None:
+        self.name = name
+        self.module = module
+        self.render_trace: Any = module.render_trace_text
+        self.render: Any = module.render
+        self.forced_prefix: Any = module.forced_prefix
+        self.render_answer: Any = module.render_answer
+        self.parse: Any = module.parse
+        self.parse_direct: Any = module.parse_direct
+        self.instruction: Any = module.instruction
+
+    def finish_answer(self, answer: str) -> str:
+        """``{answer}</answer>``: what follows :meth:`forced_prefix`."""
+        return f"{answer}</answer>"
+
+    def __repr__(self) -> str:
+        return f"ModuleStyle({self.name!r}, {self.module.__name__})"
 
 
 STYLES: Registry[TraceStyle] = Registry(
