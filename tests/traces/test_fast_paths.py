@@ -56,9 +56,9 @@ SHAPED = st.tuples(TEXTS, TEXTS, TEXTS, TEXTS).map(
 
 
 def _general(module: object, text: str) -> ParsedTrace:
-    """The parse with the rendered-shape shortcut turned off."""
+    """The parse with the rendered-shape shortcut turned off (both styles take it in ``paper.split_output``)."""
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(module, "split_canonical", lambda *_: None)
+        m.setattr(paper, "split_canonical", lambda *_: None)
         return module.parse(text)  # type: ignore[attr-defined]
 
 

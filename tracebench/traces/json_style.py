@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from tracebench.problem import Problem, Step
-from tracebench.traces.answer import Answer, extract_answer, split_canonical
+from tracebench.traces.answer import extract_answer
 from tracebench.traces.base import ParsedTrace, ParseStatus, fast_new, trace_result
 from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr
-from tracebench.traces.paper import _ASSISTANT_PREFIX, _SPECIAL_TOKENS, _split_think
+from tracebench.traces.paper import _ASSISTANT_PREFIX, split_output
 from tracebench.traces.style import ModuleStyle, register_style
 
 KEYS: dict[str, str] = {"classification": "category", "retrieval": "facts"}
@@ -274,20 +274,7 @@ def parse(text: str | None) -> ParsedTrace:
 
 
 def _parse(raw: str) -> ParsedTrace:
-    notes: list[str] = []
-    text = raw
-    m = _ASSISTANT_PREFIX.match(text)
-    if m:
-        text = text[m.end() :]
-        notes.append("assistant_prefix")
-    canonical = split_canonical(text, strip_json_traces)  # the rendered shape: the same result, faster
-    answer: Answer | None = None
-    if canonical is not None:
-        think, answer = canonical
-        explicit_end = True
-    else:
-        text = _SPECIAL_TOKENS.sub("", text)
-        think, explicit_end = _split_think(text, notes)
+    text, think, answer, explicit_end, notes = split_output(raw, strip_json_traces)
     label, facts, end = _read_trace(think)
     if not explicit_end and end >= 0:
         think = think[:end]  # the trace ends at the end of its object

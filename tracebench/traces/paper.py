@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from tracebench.problem import Problem, Step
 from tracebench.registry import Registry
-from tracebench.traces.answer import Answer, extract_answer, split_canonical
+from tracebench.traces.answer import Answer, TraceStripper, extract_answer, split_canonical
 from tracebench.traces.base import ParsedTrace, ParseStatus, fast_new, trace_result
 from tracebench.traces.folded import FoldedPattern
 from tracebench.traces.listrepr import parse_list_repr_at
@@ -346,22 +346,37 @@ def _split_think(text: str, notes: list[str]) -> tuple[str, bool]:
     return (text[: answer_open.start()] if answer_open else text), answer_open is not None
 
 
-def _parse(raw: str) -> ParsedTrace:
+def split_output(raw: str, stripper: TraceStripper) -> tuple[str, str, Answer | None, bool, list[str]]:
+    """The first stage of a trace-mode parse, shared by the trace styles.
+
+    Drops a leading ``assistant`` header, then either recognises the rendered shape (:func:`split_canonical`,
+    which also reads the answer) or removes special tokens and splits off the trace (``<think>`` handling).
+
+    Args:
+        raw: The raw generation.
+        stripper: The style's restated-trace stripper (for the canonical answer).
+
+    Returns:
+        ``(text, think, answer or None, explicit_end, notes)``: the cleaned text, the trace text, the answer when
+        the canonical shape already read it, whether the trace's end is explicit, and the parse notes so far.
+    """
     notes: list[str] = []
     text = raw
     m = _ASSISTANT_PREFIX.match(text)
     if m:
         text = text[m.end() :]
         notes.append("assistant_prefix")
-    canonical = split_canonical(text, strip_trace_sentences)  # the rendered shape: the same result, faster
-    answer: Answer | None = None
+    canonical = split_canonical(text, stripper)  # the rendered shape: the same result, faster
     if canonical is not None:
-        think, answer = canonical
-        explicit_end = True
-    else:
-        if "<" in text:  # every special token starts with "<"
-            text = _SPECIAL_TOKENS.sub("", text)
-        think, explicit_end = _split_think(text, notes)
+        return text, canonical[0], canonical[1], True, notes
+    if "<" in text:  # every special token starts with "<"
+        text = _SPECIAL_TOKENS.sub("", text)
+    think, explicit_end = _split_think(text, notes)
+    return text, think, None, explicit_end, notes
+
+
+def _parse(raw: str) -> ParsedTrace:
+    text, think, answer, explicit_end, notes = split_output(raw, strip_trace_sentences)
     lowered = think.lower()
     label, label_end = _find_label(think, lowered)
     facts, facts_end = _find_facts(think, lowered)
