@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from _adv_helpers import unwritable_dir
 
 from tracebench.io import (
     InputFileError,
@@ -19,16 +19,6 @@ from tracebench.io import (
     read_json,
     staged_output_dir,
 )
-
-
-def _unwritable_dir(tmp_path: Path) -> Path:
-    """A folder this process cannot write into (``/proc`` for root, a 0o555 folder otherwise)."""
-    if os.geteuid() == 0:
-        return Path("/proc")
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o555)
-    return folder
 
 
 def test_staged_dir_replaces_whole_folder(tmp_path: Path) -> None:
@@ -86,14 +76,14 @@ def test_check_output_dir_refuses_file_and_below_file(tmp_path: Path) -> None:
 
 def test_check_output_dir_refuses_unwritable_location(tmp_path: Path) -> None:
     with pytest.raises(OutputPathError, match="choose a writable location|cannot be written"):
-        check_output_dir(_unwritable_dir(tmp_path) / "out")
+        check_output_dir(unwritable_dir(tmp_path) / "out")
 
 
 def test_check_output_file_refuses_folder(tmp_path: Path) -> None:
     with pytest.raises(OutputPathError, match="is a folder, not a file"):
         check_output_file(tmp_path)
     with pytest.raises(OutputPathError, match="choose a writable location"):
-        check_output_file(_unwritable_dir(tmp_path) / "x.jsonl")
+        check_output_file(unwritable_dir(tmp_path) / "x.jsonl")
 
 
 @pytest.mark.parametrize(
