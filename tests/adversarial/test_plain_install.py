@@ -76,3 +76,22 @@ def test_training_commands_fail_at_once_naming_the_extra(plain: list[str], tmp_p
         "pip install 'tracebench[train]'"
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_grid_fails_at_once_naming_its_extra(plain: list[str], tmp_path: Path) -> None:
+    result = _run(plain, "grid", "recipe.yaml", "--out", tmp_path / "g", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "tracebench grid: error: needs submitit, from the 'grid' extra: pip install 'tracebench[grid]'"
+    )
+    assert not (tmp_path / "g").exists()
+
+
+def test_audit_with_plots_fails_at_once_naming_the_extra(plain: list[str], tmp_path: Path) -> None:
+    result = _run(plain, "audit", tmp_path, "--out", tmp_path / "a", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "tracebench audit: error: the plots need matplotlib, from the 'leaderboard' extra: "
+        "pip install 'tracebench[leaderboard]' (or --no-plots)"
+    )
+    assert not (tmp_path / "a").exists()

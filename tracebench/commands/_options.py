@@ -94,10 +94,11 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "metrics": ("rouge_score",),
     "gpu": ("bitsandbytes",),
     "inspect": ("inspect_ai",),
+    "grid": ("submitit",),
 }
 """Each extra of ``pyproject.toml`` -> the top-level modules it installs."""
 
-COMMAND_EXTRAS: dict[str, str] = {"train": "train", "demo": "train"}
+COMMAND_EXTRAS: dict[str, str] = {"train": "train", "demo": "train", "grid": "grid"}
 """Commands that cannot start without an extra (``train --export`` excepted: it needs no model)."""
 
 
@@ -108,7 +109,8 @@ def _extra_of(module: str, command: str | None) -> str | None:
     return next((extra for extra, modules in EXTRA_MODULES.items() if module in modules), None)
 
 
-def _advice(modules: list[str], extra: str) -> str:
+def extra_advice(modules: list[str], extra: str) -> str:
+    """``needs M1, M2, from the 'EXTRA' extra: pip install 'tracebench[EXTRA]'``."""
     return f"needs {', '.join(modules)}, from the '{extra}' extra: pip install 'tracebench[{extra}]'"
 
 
@@ -128,7 +130,7 @@ def missing_extra(command: str | None, args: argparse.Namespace | None = None) -
     if extra is None or (command == "train" and getattr(args, "export", None)):
         return None
     missing = [m for m in EXTRA_MODULES[extra] if importlib.util.find_spec(m) is None]
-    return _advice(missing, extra) if missing else None
+    return extra_advice(missing, extra) if missing else None
 
 
 def missing_extra_message(exc: ModuleNotFoundError, command: str | None = None) -> str | None:
@@ -143,4 +145,4 @@ def missing_extra_message(exc: ModuleNotFoundError, command: str | None = None) 
     """
     module = (exc.name or "").split(".")[0]
     extra = _extra_of(module, command)
-    return None if extra is None else _advice([module], extra)
+    return None if extra is None else extra_advice([module], extra)

@@ -14,6 +14,7 @@ every profile and writes ``index.md``, ``index.html``, ``audit.json``, ``audit.c
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,13 @@ def run(args: argparse.Namespace) -> int:
     from tracebench.io import OutputPathError
     from tracebench.sources import DataNotFoundError
 
+    if not args.no_plots and importlib.util.find_spec("matplotlib") is None:  # say so before any work
+        print(
+            "tracebench audit: error: the plots need matplotlib, from the 'leaderboard' extra: "
+            "pip install 'tracebench[leaderboard]' (or --no-plots)",
+            file=sys.stderr,
+        )
+        return 2
     root = Path(args.generations)
     babi = default_data(root, args.babi_data, "babi/tasks_1-20_v1-2.tar.gz")
     cotempqa = default_data(root, args.cotempqa_data, "cotempqa")
