@@ -320,3 +320,12 @@ def test_worker_clears_what_a_killed_attempt_left(tmp_path: Path) -> None:
     (left / "half.jsonl").write_text("{")
     run_job(job)
     assert not left.exists() and (job.output / "r.json").is_file()
+
+
+def test_eval_metadata_nests_the_recipes_source_options(tmp_path: Path) -> None:
+    """A recipe's seed reaches the eval task nested under its source (flat it would be taken for a model arg)."""
+    path = tmp_path / "seeded.yaml"
+    path.write_text(RECIPE.format(regime="correct_trace") + "source_options: {seed: 9, size: 20}\n", encoding="utf-8")
+    ev = by_id(build_jobs(load_recipes([path]), GridOptions(out=tmp_path / "out", python="PY")))["eval-seeded"]
+    meta = json.loads(ev.command[ev.command.index("--metadata") + 1])
+    assert meta == {"synth_world": {"seed": 9, "size": 20}}

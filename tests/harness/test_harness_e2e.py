@@ -95,6 +95,16 @@ def gold(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return run_lm_eval(tmp_path_factory.mktemp("gold") / "out", "tracebench-gold", SYNTH + BABI, metadata=meta)
 
 
+def test_reference_seed_does_not_change_the_problems(gold: dict[str, Any], tmp_path: Path) -> None:
+    """``--model_args seed=5`` is the reference model's seed; lm-eval merges it into task metadata, yet the task
+    builds the same problems as without it (a flat seed was once taken as the generator's / test selection's)."""
+    meta = {"data_path": str(BABI_ARCHIVE)} if BABI else {}
+    seeded = run_lm_eval(tmp_path / "out", "tracebench-gold", SYNTH + BABI, "--model_args", "seed=5", metadata=meta)
+    for task in SYNTH + BABI:
+        ids = [line["doc"]["id"] for line in seeded["samples"][task]]
+        assert ids == [line["doc"]["id"] for line in gold["samples"][task]], task
+
+
 @pytest.fixture(scope="module")
 def perturbed_chat(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     meta = {"babi": {"data_path": str(BABI_ARCHIVE)}} if BABI else {}  # nested per-source form

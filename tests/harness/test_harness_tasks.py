@@ -189,6 +189,22 @@ def test_source_options_selection() -> None:
     assert data.source_options("other", kwargs, meta) == {"data_path": "/d", "pretrained": "m", "size": 3}
 
 
+def test_model_argument_names_are_taken_only_nested(caplog: pytest.LogCaptureFixture) -> None:
+    """lm-eval merges --model_args into task metadata: a flat seed/revision may be the model's, never the source's."""
+
+    def load(split: str, *, seed: int = 2505, revision: str | None = None, size: int = 1) -> list[Problem]:
+        return []
+
+    flat = {"seed": 0, "revision": "main", "size": 4}
+    with caplog.at_level("WARNING", logger="tracebench.harness.data"):
+        assert data.source_options("cotempqa", load, flat) == {"size": 4}
+    shown = [r.getMessage() for r in caplog.records]
+    assert len(shown) == 2 and all("cotempqa" in m and '--metadata \'{"cotempqa": {"' in m for m in shown), shown
+    nested = {"seed": 0, "revision": "main", "cotempqa": {"seed": 7}}
+    assert data.source_options("cotempqa", load, nested) == {"seed": 7}
+    assert data.source_options("babi", load, {"babi": {"seed": 3, "revision": "v1"}}) == {"seed": 3, "revision": "v1"}
+
+
 def test_load_dataset_builds_train_and_test(tmp_path: object) -> None:
     ds = data.load_dataset("synth_world", size=6, profile="paper", version=1.0, pretrained="ignored")
     assert set(ds) == {"train", "test"}

@@ -54,7 +54,7 @@ class Recipe:
         path: The recipe file (absolute).
         regime: The training regime.
         source: The source the student is evaluated on.
-        source_options: The source's options (passed to the lm-eval task as ``--metadata``).
+        source_options: The source's options (passed to the lm-eval task as ``--metadata '{"<source>": {...}}'``).
         text: The file's text (part of the training job's key).
     """
 
@@ -196,8 +196,8 @@ def _eval_command(recipe: Recipe, student: Path, opts: GridOptions) -> list[str]
            f"pretrained={student},dtype={opts.eval_dtype}", "--tasks", recipe.task, "--apply_chat_template",
            "--device", opts.eval_device, "--batch_size", opts.eval_batch_size,
            "--log_samples", "--output_path", STAGE]  # fmt: skip
-    if recipe.source_options:
-        cmd += ["--metadata", json.dumps(recipe.source_options, sort_keys=True)]
+    if recipe.source_options:  # nested under the source: a flat seed/revision would be taken for a model argument
+        cmd += ["--metadata", json.dumps({recipe.source: recipe.source_options}, sort_keys=True)]
     if opts.eval_limit is not None:
         cmd += ["--limit", str(opts.eval_limit)]
     return cmd + list(opts.eval_args)

@@ -22,11 +22,16 @@ Recognised metadata keys:
 * ``source_module``: a module to import first (it may register extra sources).
 * ``splits``: the splits to build (default ``["train", "test"]``; ``train`` feeds ``--num_fewshot``).
 * every other key goes to the source's ``load(split, ...)`` (``data_path``, ``tasks``, ``variant``,
-  ``questions``, ``seed``, ``size``, ...): all of them if ``load`` takes ``**options`` (sources ignore
+  ``questions``, ``size``, ...): all of them if ``load`` takes ``**options`` (sources ignore
   options they do not know, such as ``--model_args`` keys, which lm-eval merges into the metadata), else
   only its named parameters. ``version`` and ``config_source`` (lm-eval's own) are never forwarded.
 * ``<source name>``: a dict of options for that source only, winning over the flat keys (useful when a
   run covers several sources: ``{"babi": {"data_path": "..."}, "cotempqa": {"data_path": "..."}}``).
+* ``seed`` and ``revision`` (:data:`MODEL_ARG_KEYS`) are taken **only** from the nested form
+  (``--metadata '{"cotempqa": {"seed": 7}}'``): they are also model arguments (``--model_args seed=0`` of the
+  reference models, ``revision=`` of ``hf``), and lm-eval merges ``--model_args`` into the task metadata, so a
+  flat ``seed`` may be the model's. Taken flat, a reference model's ``seed=0`` chose another bAbI / CoTempQA
+  test selection than the students'. A flat one is ignored with a warning naming the nested form.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -46,12 +52,17 @@ from tracebench.traces.style import DEFAULT_STYLE, check_style
 if TYPE_CHECKING:
     import datasets
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_SPLITS: tuple[str, ...] = ("train", "test")
 
 RESERVED_KEYS: frozenset[str] = frozenset(
     {"version", "config_source", "profile", "splits", "source_module", "source", "_metadata", "trace_style"}
 )
 """Metadata keys that are tracebench's or lm-eval's own, never forwarded to a source's ``load``."""
+
+MODEL_ARG_KEYS: frozenset[str] = frozenset({"seed", "revision"})
+"""Source options that are also lm-eval model arguments: forwarded only from ``metadata[<source>]``."""
 
 DOC_FIELDS: tuple[str, ...] = (
     "id",
@@ -136,12 +147,22 @@ def source_options(source: str, load: Any, options: Mapping[str, Any]) -> dict[s
         options: All metadata the task received.
 
     Returns:
-        Keyword arguments for ``load`` (without ``split``).
+        Keyword arguments for ``load`` (without ``split``). A flat key of :data:`MODEL_ARG_KEYS` is left out
+        (it may be a ``--model_args`` value that lm-eval merged into the metadata): only the nested form sets it.
     """
-    merged = dict(options)
     nested = options.get(source)
-    if isinstance(nested, Mapping):
-        merged.update(nested)
+    nested = dict(nested) if isinstance(nested, Mapping) else {}
+    merged = dict(options)
+    for key in MODEL_ARG_KEYS & set(merged) - set(nested):
+        value = merged.pop(key)
+        if value is not None:
+            logger.warning(
+                "tracebench: metadata %r=%r is not passed to source %r: lm-eval merges --model_args into task "
+                "metadata, so a flat %r may be the model's; to set the source's, use --metadata '{\"%s\": {\"%s\": "
+                "...}}'",
+                key, value, source, key, source, key,
+            )  # fmt: skip
+    merged.update(nested)
     params = inspect.signature(load).parameters
     named = {n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - {"split"}
     takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in params.values())
