@@ -221,3 +221,32 @@ def test_real_profile_sizes_itself_and_writes_the_real_problems(
     assert babi["n_test"] == max(config.sources[0].eval_limit, config.sources[0].base_eval_limit)
     first = json.loads(Path(babi["test"]).read_text(encoding="utf-8").splitlines()[0])
     assert first["source"] == "babi" and record.outputs["cotempqa"]["n_train"] > 0
+
+
+def test_an_eval_that_scored_other_problems_is_refused(tmp_path: Path) -> None:
+    """lm-eval must score exactly the demo's chosen test problems; other docs are a named error, not numbers."""
+    from rich.console import Console
+
+    from tracebench.demo import DemoError, quick_profile
+
+    demo = Demo(quick_profile(), DemoPaths(tmp_path / "work", tmp_path / "board"), Console(record=True))
+    plan = demo.config.sources[0]
+    problems = demo.paths.problems / plan.source
+    problems.mkdir(parents=True)
+    (problems / "test.jsonl").write_text("".join(json.dumps({"id": f"p{i}"}) + "\n" for i in range(3)), "utf-8")
+    out = tmp_path / "lm_eval" / "model"
+    out.mkdir(parents=True)
+    task = plan.trace_task
+
+    def write(ids: list[str]) -> None:
+        lines = "".join(json.dumps({"doc_id": n, "doc": {"id": i}}) + "\n" for n, i in enumerate(ids))
+        (out / f"samples_{task}_2026-12-01T00-00-00.jsonl").write_text(lines, "utf-8")
+
+    write(["p0", "p2"])
+    demo._check_evaluated(plan, "eval_x", out.parent, {task: [0, 2]})  # the chosen ones: fine
+    write(["p0", "other/7"])
+    with pytest.raises(DemoError, match=r"1 not among the demo's test problems.*'other/7'"):
+        demo._check_evaluated(plan, "eval_x", out.parent, {task: [0, 2]})
+    write(["p0"])
+    with pytest.raises(DemoError, match="scored 1 problems .* expected 2"):
+        demo._check_evaluated(plan, "eval_x", out.parent, {task: [0, 2]})

@@ -204,7 +204,7 @@ class Demo:
                 folder = self.paths.problems / plan.source
                 if plan.generated:
                     train = load_problems(plan.source, "train", **{**plan.options, "size": plan.train_size})
-                    test = load_problems(plan.source, "test", **plan.metadata())
+                    test = load_problems(plan.source, "test", **{**plan.options, "size": plan.metadata()["size"]})
                 elif plan.select == "stratified":
                     train, test, chosen = self._stratified(plan)
                 else:
@@ -363,6 +363,8 @@ class Demo:
                                  progress=progress)  # fmt: skip
             if stage.returncode != 0:
                 raise DemoError(f"{name}: lm_eval exited with status {stage.returncode}; see {stage.log}")
+            if run.samples is not None:
+                self._check_evaluated(plan, name, tmp / run.label, run.samples)
             shutil.rmtree(dest, ignore_errors=True)
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp / run.label, dest)
@@ -379,6 +381,28 @@ class Demo:
         size = f"{len(next(iter(run.samples.values())))} stratified problems" if run.samples else f"limit {run.limit}"
         what = f"lm_eval --model {run.lm_model} on {', '.join(run.tasks)} ({size}{gen})"
         return self._stage(name, inputs, what, body)
+
+    def _check_evaluated(self, plan: SourcePlan, name: str, folder: Path, samples: dict[str, list[int]]) -> None:
+        """Fail unless every task of an lm-eval run scored exactly the demo's test problems (ids, count).
+
+        Guards the stratified selection end to end: the demo picks doc positions, lm-eval builds the docs from
+        the task's metadata, and a difference between the two (e.g. a model argument taken as a source option)
+        would otherwise score other problems without a word.
+        """
+        test = self.paths.problems / plan.source / "test.jsonl"
+        wanted = {json.loads(line)["id"] for line in test.read_text(encoding="utf-8").splitlines() if line.strip()}
+        for task, positions in samples.items():
+            files = sorted(folder.rglob(f"samples_{task}_2*.jsonl"))
+            if len(files) != 1:
+                raise DemoError(f"{name}: expected one samples file of {task} under {folder}, found {len(files)}")
+            ids = [json.loads(line)["doc"]["id"] for line in files[0].read_text(encoding="utf-8").splitlines() if line]
+            strangers = sorted(set(ids) - wanted)
+            if strangers or len(ids) != len(positions):
+                raise DemoError(
+                    f"{name}: lm-eval scored {len(ids)} problems of {task} ({len(strangers)} not among the demo's test "
+                    f"problems, e.g. {strangers[:2]}), expected {len(positions)} of {test}; the task built other docs "
+                    f"than the demo chose (see {files[0]})"
+                )
 
     def leaderboard_stage(self, evals: Sequence[StageRecord]) -> StageRecord:
         """Build the leaderboard from the demo's lm-eval outputs into the leaderboard folder."""
