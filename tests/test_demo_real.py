@@ -11,12 +11,80 @@ from pathlib import Path
 import pytest
 from shared_data import BABI_ARCHIVE, COTEMPQA_DIR, SHARED_DATA, needs_babi, needs_cotempqa
 
-from tracebench.demo.config import stratified_indices, student_name, untrained_name
+from tracebench.demo.config import (
+    FIXED_S,
+    REAL_TRAIN_TOKENS_PER_S,
+    SourceCost,
+    batch_seconds,
+    eval_seconds,
+    padded_step_tokens,
+    plan_real,
+    stratified_indices,
+    student_name,
+    untrained_name,
+)
 from tracebench.demo.study import StudyStudent
 from tracebench.demo.verdict import ForcedResult, Interval, RegimeResult, intervention_sentence, study_lines
 from tracebench.metrics import Table2x2
 
 PAPER_ROOT = SHARED_DATA / "paper-outputs"
+
+# ------------------------------------------------------------------------------------------------ the planner
+
+# The two sources' costs as ``real_costs`` measured them (1 Dec 2026, SmolLM2 tokenizer, batch 4), and the plan of
+# the published 60-minute run with its measured stage seconds (runs/demo-real/summary.json of that run).
+RUN1_COSTS = (
+    SourceCost("babi", 376, 11, {"answer_only": 96.2, "correct_trace": 351.8, "incorrect_trace": 351.9},
+               {"answer_only": 469.5, "correct_trace": 1504.6, "incorrect_trace": 1505.0}, 280.8, 92.8, 76.0, 2.0),
+    SourceCost("cotempqa", 950, 4, {"answer_only": 541.7, "correct_trace": 722.1, "incorrect_trace": 699.6},
+               {"answer_only": 3182.7, "correct_trace": 3917.3, "incorrect_trace": 3815.5}, 619.6, 531.6, 174.0, 21.0),
+)  # fmt: skip
+RUN1_STEPS = {"babi": (237, 65, 65), "cotempqa": (42, 31, 32)}
+RUN1_TRAIN_S = {"babi": (315, 310, 305), "cotempqa": (479, 417, 409)}
+RUN1_EVAL_S = {"babi": 1083, "cotempqa": 710}  # every lm-eval stage of the source
+
+
+def test_padded_step_tokens_by_hand() -> None:
+    assert padded_step_tokens([5, 5, 5, 5], 2) == 10  # no padding
+    assert padded_step_tokens([3], 4) == 12 and padded_step_tokens([], 4) == 0
+    # {1, 1, 9, 9} in pairs: (1,1)(9,9) -> maxima 1, 9; (1,9)(1,9) twice -> 9, 9; mean max (5 + 9 + 9) / 3 = 23/3
+    assert padded_step_tokens([1, 1, 9, 9], 2, rounds=3000) == pytest.approx(2 * 23 / 3, abs=0.3)
+
+
+def test_batch_seconds_by_hand() -> None:
+    # 20 prompts of 300 tokens = 6k tokens: prefill 1.0 x 6 = 6 s; 80 steps x (0.052 + 0.0112 x 6) = 9.536 s
+    assert batch_seconds(20, 300, 80) == pytest.approx(15.536)
+
+
+def test_plan_real_turns_the_training_share_into_padded_steps() -> None:
+    from tracebench.demo import real_profile
+
+    evaluation = real_profile(60).evaluation
+    plan = plan_real(60, RUN1_COSTS, evaluation)
+    assert plan.eval_limit == {"babi": 376, "cotempqa": 40}  # bAbI whole; CoTempQA the minimum, every category
+    assert plan.base_eval_limit == {"babi": 40, "cotempqa": 40}
+    assert plan.seconds == 3600 and plan.train_seconds == pytest.approx(3600 - FIXED_S - plan.eval_seconds)
+    per_student = plan.train_seconds / 6
+    for cost in RUN1_COSTS:
+        for regime, tokens in cost.step_tokens.items():
+            assert plan.steps[cost.source][regime] == int(per_student * REAL_TRAIN_TOKENS_PER_S // tokens)
+    # a regime with twice the padded tokens a step gets half the steps
+    assert plan.steps["babi"]["answer_only"] > 3 * plan.steps["babi"]["correct_trace"]
+
+
+def test_the_cost_model_against_the_published_run() -> None:
+    """The calibration's own data: the 60-minute run's plan, priced by the model, against its measured stages."""
+    from tracebench.demo import real_profile
+
+    evaluation = real_profile(60).evaluation
+    regimes = ("answer_only", "correct_trace", "incorrect_trace")
+    for cost in RUN1_COSTS:
+        for regime, steps, seconds in zip(regimes, RUN1_STEPS[cost.source], RUN1_TRAIN_S[cost.source], strict=True):
+            planned = steps * cost.step_tokens[regime] / REAL_TRAIN_TOKENS_PER_S
+            assert 0.9 * seconds < planned < 1.25 * seconds, (cost.source, regime, planned, seconds)
+        planned = eval_seconds(cost, cost.test_size if cost.source == "babi" else 40, 40, evaluation)
+        assert RUN1_EVAL_S[cost.source] <= planned < 1.3 * RUN1_EVAL_S[cost.source]  # errs on the long side
+
 
 # ------------------------------------------------------------------------------------------------ selection
 

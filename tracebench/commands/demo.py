@@ -37,8 +37,11 @@ def build_config(args: argparse.Namespace) -> Any:
         minutes = args.budget_minutes or DEFAULT_REAL_BUDGET
         config = real_profile(minutes, sources)
         batch = int(config.students.train.get("effective_batch_size", 4))
-        costs = real_costs(sources, config.students.base)
-        plan = plan_real(minutes, costs, config.evaluation, config.students.regimes, batch)
+        per_device = int(config.students.train.get("per_device_batch_size", batch))
+        costs = real_costs(
+            sources, config.students.base, per_device=per_device, accumulation=max(1, batch // per_device)
+        )
+        plan = plan_real(minutes, costs, config.evaluation, config.students.regimes)
         print_plan(plan)
         return apply_real_plan(config, plan)
     config = full_profile(timeline=args.timeline)
@@ -62,8 +65,12 @@ def real_tokens_per_example(sources: tuple[str, ...]) -> float:
     return sum(sizes) / max(len(sizes), 1)
 
 
-def real_costs(sources: tuple[str, ...], base: str, sample: int = 300) -> list[Any]:
+def real_costs(
+    sources: tuple[str, ...], base: str, sample: int = 300, per_device: int = 4, accumulation: int = 1
+) -> list[Any]:
     """Each real source's costs (:class:`tracebench.demo.config.SourceCost`).
+
+    A step's tokens are ``accumulation`` forward batches of ``per_device`` examples, each padded to its longest.
 
     Counted with the base model's tokenizer on a seeded sample of its train problems and on its whole test split.
     Loading the problems also checks that every source's data is present (``DataNotFoundError`` otherwise).
@@ -72,7 +79,7 @@ def real_costs(sources: tuple[str, ...], base: str, sample: int = 300) -> list[A
 
     from transformers import AutoTokenizer
 
-    from tracebench.demo.config import SourceCost
+    from tracebench.demo.config import SourceCost, padded_step_tokens
     from tracebench.sources import load_problems
     from tracebench.train import resolve_base
     from tracebench.train.regimes import build_regime
@@ -97,12 +104,16 @@ def real_costs(sources: tuple[str, ...], base: str, sample: int = 300) -> list[A
         test = load_problems(source, "test")
         examples = {r: build_regime(train[:sample], r).examples for r in ("answer_only", "correct_trace",
                                                                             "incorrect_trace")}  # fmt: skip
-        mean = {r: sum(tokens(e.prompt, e.target) for e in ex) / max(1, len(ex)) for r, ex in examples.items()}
+        lengths = {r: [tokens(e.prompt, e.target) for e in ex] for r, ex in examples.items()}
+        mean = {r: sum(n) / max(1, len(n)) for r, n in lengths.items()}
+        step = {r: accumulation * padded_step_tokens(n, per_device) for r, n in lengths.items()}
         traces = [len(tokenizer(e.target)["input_ids"]) for e in examples["correct_trace"]]
         answers = [len(tokenizer(e.target)["input_ids"]) for e in examples["answer_only"]]
         prompts = [tokens(e.prompt) for e in examples["correct_trace"]]
-        out.append(SourceCost(source, len(test), len({p.meta.get("category") for p in test}), mean,
-                              sum(prompts) / max(1, len(prompts)), p95(traces), p95(answers)))  # fmt: skip
+        direct = [tokens(e.prompt) for e in examples["answer_only"]]
+        out.append(SourceCost(source, len(test), len({p.meta.get("category") for p in test}), mean, step,
+                              sum(prompts) / max(1, len(prompts)), sum(direct) / max(1, len(direct)), p95(traces),
+                              p95(answers)))  # fmt: skip
     return out
 
 

@@ -69,8 +69,17 @@ class SourcePlan:
         return f"tracebench_{self.source}_forced_{intervention}"
 
     def metadata(self) -> dict[str, Any]:
-        """The lm-eval ``--metadata`` that makes the task build exactly the demo's problems."""
-        meta = dict(self.options)
+        """The lm-eval ``--metadata`` that makes the task build exactly the demo's problems.
+
+        ``seed`` and ``revision`` go under the source's name: flat, they would be taken for model arguments
+        (:data:`tracebench.harness.data.MODEL_ARG_KEYS`).
+        """
+        from tracebench.harness.data import MODEL_ARG_KEYS
+
+        meta = {k: v for k, v in self.options.items() if k not in MODEL_ARG_KEYS}
+        nested = {k: v for k, v in self.options.items() if k in MODEL_ARG_KEYS}
+        if nested:
+            meta[self.source] = nested
         if self.generated:
             meta["size"] = max(self.eval_limit, self.base_eval_limit)
         return meta
@@ -329,21 +338,65 @@ def real_profile(budget_minutes: float, sources: tuple[str, ...] = ("babi", "cot
 
 
 # Cost model of ``--real`` (SmolLM2-135M-Instruct, LoRA on the top 10 layers, bf16, batch 4, 2 CPU cores):
-# * training: REAL_TRAIN_TOKENS_PER_S tokens of examples per second on an idle machine. Timed 1 Dec 2026 on
-#   bAbI correct-trace examples (~352 tokens, batch 4 = 1,408 tokens a step): 9.5 CPU seconds a step, 10.4 s wall
-#   at load average ~5; both cores busy: ~4.7 s a step, ~300 tokens/s (the full demo's shorter synthetic
-#   examples ran at 382 tokens/s);
-# * generation: GEN_S_PER_TOKEN_STEP seconds per generated token per batch of 20 prompts (the full demo), plus
-#   the prompts' prefill at PREFILL_S_PER_KTOKEN seconds per 1,000 prompt tokens (an estimate);
-# * LM_EVAL_OVERHEAD_S per lm-eval run (process start, model load, tasks built) and FIXED_S for the rest
-#   (problems, the study's rescoring, the base model, the leaderboard).
-REAL_TRAIN_TOKENS_PER_S = 300.0
-PREFILL_S_PER_KTOKEN = 0.7
+# * training: REAL_TRAIN_TOKENS_PER_S *padded* tokens a second (a step costs batch x its longest example:
+#   SourceCost.step_tokens). Fitted on the six students of the 60-minute run of 1 Dec 2026 (machine otherwise
+#   idle): bAbI 1.30 / 4.65 / 4.58 s a step (answer-only / correct / incorrect trace), CoTempQA 11.3 / 13.2 /
+#   12.6 s; 296 padded tokens/s predicts each within -6% to +23% and the six together within +5%. Counting
+#   unpadded tokens (the first calibration, 300 tokens/s) under-estimated CoTempQA's steps by up to 36%: its
+#   examples vary from ~250 to ~1,200 tokens, so a batch of 4 pads to ~1.4x its mean;
+# * evaluation (lm-eval, batches of EvalPlan.batch_size prompts sorted by length): a batch of k prompt tokens
+#   (padded) that generates g tokens costs PREFILL_S_PER_KTOKEN * k / 1000 + g * (GEN_S_PER_STEP +
+#   CONTEXT_S_PER_STEP_KTOKEN * k / 1000): decoding slows with the context it attends to. Fitted on the ten
+#   SmolLM2 lm-eval runs of the same run (within -20% to +4% each; CoTempQA's 1,700-token prompts make its
+#   decoding steps ~3x bAbI's). Prompts pad to (1 + PROMPT_PADDING x batch / n) x their mean: lm-eval sorts them
+#   by length, so a large set pads little (measured 1.02 on bAbI's 376, 1.40 on CoTempQA's 40); a trace student
+#   writes TRACE_GEN_FACTOR x the gold traces' 95th percentile, up to its cap (measured: bAbI ~73 tokens a
+#   batch; on CoTempQA the correct-trace student wrote to its 320-token cap, the incorrect-trace one ~90);
+# * REAL_EVAL_OVERHEAD_S per lm-eval run (process start, model load, tasks built; the fast start) and FIXED_S
+#   for the rest (problems, the study's rescoring, the base model, the leaderboard).
+REAL_TRAIN_TOKENS_PER_S = 296.0
+PREFILL_S_PER_KTOKEN = 1.0
+GEN_S_PER_STEP = 0.052
+CONTEXT_S_PER_STEP_KTOKEN = 0.0112
+REAL_EVAL_OVERHEAD_S = 10.0
+PROMPT_PADDING = 0.8
+TRACE_GEN_FACTOR = 1.15
 FIXED_S = 120.0
 REAL_EVAL_SHARE = 0.45
 """At most this share of the budget goes to evaluation (bAbI's 376 problems are evaluated whatever it costs)."""
 MIN_EVAL_LIMIT = 40
 BASE_EVAL_LIMIT = 40
+
+
+def padded_step_tokens(lengths: Sequence[int], batch: int, rounds: int = 32, seed: int = 0) -> float:
+    """Mean tokens of one optimiser step when each batch is padded to its longest example.
+
+    The trainer draws batches at random and pads each to its longest member, so a step costs
+    ``batch x max(lengths in the batch)``, not ``batch x mean``. Estimated over ``rounds`` seeded shuffles of
+    ``lengths`` cut into batches (the last, shorter batch of a shuffle left out).
+
+    Args:
+        lengths: Tokens of each training example.
+        batch: Examples per step.
+        rounds: Shuffles averaged.
+        seed: Seed of the shuffles.
+
+    Returns:
+        Tokens per step (``batch x max(lengths)`` when there are fewer examples than ``batch``; 0 without any).
+    """
+    import random
+
+    if not lengths:
+        return 0.0
+    if len(lengths) < batch:
+        return float(batch * max(lengths))
+    rng = random.Random(seed)
+    values = list(lengths)
+    maxima: list[int] = []
+    for _ in range(rounds):
+        rng.shuffle(values)
+        maxima += [max(values[i : i + batch]) for i in range(0, len(values) - batch + 1, batch)]
+    return batch * sum(maxima) / len(maxima)
 
 
 @dataclass(frozen=True)
@@ -355,7 +408,10 @@ class SourceCost:
         test_size: Problems in its test split.
         categories: Categories in its test split.
         example_tokens: ``regime -> mean tokens`` of a training example (prompt and target, chat template).
+        step_tokens: ``regime -> mean tokens`` of one optimiser step once each batch is padded to its longest
+            example (:func:`padded_step_tokens`): what a step costs.
         prompt_tokens: Mean tokens of a trace prompt.
+        direct_prompt_tokens: Mean tokens of an answer-only prompt (no trace instructions: bAbI's are a third).
         trace_tokens: Tokens a trained trace student writes (95th percentile of the gold trace targets).
         answer_tokens: Tokens of an answer (95th percentile of the answer-only targets).
     """
@@ -364,7 +420,9 @@ class SourceCost:
     test_size: int
     categories: int
     example_tokens: dict[str, float]
+    step_tokens: dict[str, float]
     prompt_tokens: float
+    direct_prompt_tokens: float
     trace_tokens: float
     answer_tokens: float
 
@@ -390,6 +448,21 @@ class RealPlan:
     seconds: float
 
 
+def batch_seconds(prompts: int, prompt_tokens: float, steps: float) -> float:
+    """Planned seconds of one lm-eval generation batch (the cost model above).
+
+    Args:
+        prompts: Prompts in the batch.
+        prompt_tokens: Tokens of each prompt once padded.
+        steps: Tokens generated (the batch runs until its longest answer or the cap).
+
+    Returns:
+        Seconds.
+    """
+    k = prompts * prompt_tokens / 1000.0
+    return PREFILL_S_PER_KTOKEN * k + steps * (GEN_S_PER_STEP + CONTEXT_S_PER_STEP_KTOKEN * k)
+
+
 def eval_seconds(cost: SourceCost, n: int, base_n: int, evaluation: EvalPlan) -> float:
     """Planned lm-eval time of one source: reference models, base model, three students, forced tasks.
 
@@ -402,13 +475,27 @@ def eval_seconds(cost: SourceCost, n: int, base_n: int, evaluation: EvalPlan) ->
     Returns:
         Seconds.
     """
-    batches = math.ceil(n / evaluation.batch_size)
+
+    def task(problems: int, prompt_tokens: float, steps: float) -> float:
+        full, rest = divmod(problems, evaluation.batch_size)
+        return full * batch_seconds(evaluation.batch_size, prompt_tokens, steps) + (
+            batch_seconds(rest, prompt_tokens, steps) if rest else 0.0
+        )
+
+    def padded(tokens: float, problems: int) -> float:
+        return (1.0 + PROMPT_PADDING * evaluation.batch_size / max(problems, 1)) * tokens
+
+    prompt, direct = padded(cost.prompt_tokens, n), padded(cost.direct_prompt_tokens, n)
     answer = cost.answer_tokens + 4  # "<answer>...</answer>", end of turn
-    generated = batches * (answer + 2 * (cost.trace_tokens + 4) + len(evaluation.interventions) * answer)
-    generated += 2 * math.ceil(base_n / evaluation.batch_size) * evaluation.base_max_gen_toks
-    prompts = n * cost.prompt_tokens * (3 + len(evaluation.interventions)) + 2 * base_n * cost.prompt_tokens
+    cap = REAL_TRACE_GEN.get(cost.source, evaluation.trace_max_gen_toks)
+    trace = min(float(cap), TRACE_GEN_FACTOR * (cost.trace_tokens + 4))
+    seconds = task(n, direct, answer) + 2 * task(n, prompt, trace)  # answer-only, correct and incorrect trace
+    seconds += len(evaluation.interventions) * task(n, prompt + cost.trace_tokens, answer)  # forced traces
+    base_cap = evaluation.base_max_gen_toks  # the base model, both prompts, to the cap
+    seconds += task(base_n, padded(cost.prompt_tokens, base_n), base_cap)
+    seconds += task(base_n, padded(cost.direct_prompt_tokens, base_n), base_cap)
     runs = len(evaluation.references) + 1 + 3 + int(bool(evaluation.interventions))
-    return runs * LM_EVAL_OVERHEAD_S + GEN_S_PER_TOKEN_STEP * generated + PREFILL_S_PER_KTOKEN * prompts / 1000.0
+    return runs * REAL_EVAL_OVERHEAD_S + seconds
 
 
 def plan_real(
@@ -416,7 +503,6 @@ def plan_real(
     costs: Sequence[SourceCost],
     evaluation: EvalPlan,
     regimes: Sequence[str] = DEMO_REGIMES,
-    batch: int = 4,
 ) -> RealPlan:
     """Split a wall-time budget of ``--real`` between evaluation and training.
 
@@ -424,14 +510,14 @@ def plan_real(
     multiple of the lm-eval batch size (at least :data:`MIN_EVAL_LIMIT` and every category) that keeps all
     evaluation within :data:`REAL_EVAL_SHARE` of the budget; the base model :data:`BASE_EVAL_LIMIT` problems.
     Training gets the rest less :data:`FIXED_S`, an equal share of time per student, turned into optimiser
-    steps at :data:`REAL_TRAIN_TOKENS_PER_S` (a regime with shorter examples gets more steps), at least 5.
+    steps at :data:`REAL_TRAIN_TOKENS_PER_S` padded tokens a second (``SourceCost.step_tokens``: a regime with
+    shorter examples gets more steps), at least 5.
 
     Args:
         minutes: The whole budget.
         costs: Each source's costs.
         evaluation: The evaluation settings.
         regimes: The regimes trained per source.
-        batch: Examples per optimiser step.
 
     Returns:
         The plan.
@@ -457,9 +543,7 @@ def plan_real(
     train = max(0.0, seconds - FIXED_S - spent)
     per_student = train / max(1, len(costs) * len(regimes))
     steps = {
-        c.source: {
-            r: max(5, int(per_student * REAL_TRAIN_TOKENS_PER_S // (batch * c.example_tokens[r]))) for r in regimes
-        }
+        c.source: {r: max(5, int(per_student * REAL_TRAIN_TOKENS_PER_S // c.step_tokens[r])) for r in regimes}
         for c in costs
     }
     return RealPlan(steps, limits, base, train, spent, seconds)
