@@ -31,6 +31,10 @@ TABLE_WIDTH = 120
 """The width every default table fits."""
 MODEL_WIDTH = 32
 """Most characters of a model name in a table (longer names are middle-elided)."""
+LEADERBOARD_MODEL_WIDTH = 42
+"""The same in the leaderboard table, which has no source column: every display name tracebench gives fits whole
+(``SmolLM2-135M · CoTempQA · incorrect trace``, 41; ``Llama-3.2-1B-Instruct · incorrect trace``, 39). At 32 the
+demo's bAbI and CoTempQA students both read ``SmolLM2-135M · … · correct trace``."""
 ELLIPSIS = "\u2026"
 
 DEFAULT_COLUMNS: tuple[str, ...] = (
@@ -76,11 +80,16 @@ def display_model(name: str, width: int = MODEL_WIDTH) -> str:
     return elide_middle(clean_text(name), width)
 
 
-def model_width(width: int) -> int:
-    """Most characters of a model name in a table for a console ``width`` wide (narrower below 120 columns)."""
+def model_width(width: int, most: int = MODEL_WIDTH) -> int:
+    """Most characters of a model name in a table for a console ``width`` wide (narrower below 120 columns).
+
+    Args:
+        width: The console width.
+        most: The width at 120 columns or more.
+    """
     if width >= TABLE_WIDTH:
-        return MODEL_WIDTH
-    return max(20, MODEL_WIDTH - (TABLE_WIDTH - width) // 4)
+        return most
+    return max(20, most - (TABLE_WIDTH - width) // 4)
 
 
 def natural_width(table: Table, console: Console | None = None) -> int:
@@ -208,7 +217,9 @@ def leaderboard_table(
     cols = [c for c in wanted if not direct or c in DIRECT_COLUMNS]
 
     def make(shown: Sequence[str]) -> Table:
-        return _leaderboard_table(board, task, rows, shown, limit, model_width(min(width, TABLE_WIDTH)))
+        return _leaderboard_table(
+            board, task, rows, shown, limit, model_width(min(width, TABLE_WIDTH), LEADERBOARD_MODEL_WIDTH)
+        )
 
     if columns is not None:
         return make(cols)
