@@ -143,6 +143,10 @@ class DemoConfig:
         evaluation: The evaluation settings.
         bootstrap_iters: Leaderboard bootstrap resamples.
         seed: Seed of every random choice (training, perturbations, bootstrap).
+        drill_samples: Drill-down samples per model and task on the leaderboard's model pages. ``--real`` sets 0:
+            its leaderboard (``leaderboard/smollm2-real/``) is published, and the pages would carry the test
+            problems' texts, which the project never copies (``tracebench leaderboard runs/demo-real/eval`` shows
+            them locally).
     """
 
     profile: str
@@ -151,6 +155,7 @@ class DemoConfig:
     evaluation: EvalPlan
     bootstrap_iters: int = 1000
     seed: int = 0
+    drill_samples: int = 50
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON form."""
@@ -334,6 +339,7 @@ def real_profile(budget_minutes: float, sources: tuple[str, ...] = ("babi", "cot
         evaluation=EvalPlan(
             trace_max_gen_toks=256, base_max_gen_toks=128, direct_max_gen_toks=48, interventions=REAL_INTERVENTIONS
         ),
+        drill_samples=0,  # the leaderboard is published: no test problem texts on its pages
     )
 
 

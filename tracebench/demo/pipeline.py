@@ -411,14 +411,16 @@ class Demo:
             from tracebench.leaderboard import build, write_outputs
 
             board = build(self.board_inputs(), out_dir=self.paths.leaderboard, seed=self.config.seed,
-                          iters=self.config.bootstrap_iters, names=self.names)  # fmt: skip
+                          iters=self.config.bootstrap_iters, names=self.names,
+                          drill_cap=self.config.drill_samples)  # fmt: skip
             write_outputs(board, self.paths.leaderboard)
             index = self.paths.leaderboard / "index.html"
             return {"index": str(index), "models": len(board.models)}, [str(index)]
 
         self._prune_evals(evals)
         inputs = {"evals": [r.key for r in evals], "seed": self.config.seed, "iters": self.config.bootstrap_iters,
-                  "out": str(self.paths.leaderboard), "names": self.names, "study": self.study_key}  # fmt: skip
+                  "out": str(self.paths.leaderboard), "names": self.names, "study": self.study_key,
+                  "drill": self.config.drill_samples}  # fmt: skip
         return self._stage("leaderboard", inputs, f"building the leaderboard into {self.paths.leaderboard}/", body)
 
     def board_inputs(self) -> list[Path]:
@@ -539,7 +541,8 @@ class Demo:
         from tracebench.leaderboard.terminal import leaderboard_table
 
         board = build(self.board_inputs(), out_dir=self.paths.leaderboard, seed=self.config.seed,
-                      iters=self.config.bootstrap_iters, names=self.names)  # fmt: skip
+                      iters=self.config.bootstrap_iters, names=self.names,
+                      drill_cap=self.config.drill_samples)  # fmt: skip
         for task in (OVERALL, OVERALL_DIRECT):
             if task in board.tasks:
                 self.console.print(leaderboard_table(board, task=task, width=self.console.width))
