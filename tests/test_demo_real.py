@@ -32,7 +32,7 @@ PAPER_ROOT = SHARED_DATA / "paper-outputs"
 # ------------------------------------------------------------------------------------------------ the planner
 
 # The two sources' costs as ``real_costs`` measured them (1 Dec 2026, SmolLM2 tokenizer, batch 4), and the plan of
-# the published 60-minute run with its measured stage seconds (runs/demo-real/summary.json of that run).
+# the first 60-minute run (the old planner; it took 67 min) with its measured stage seconds: the calibration data.
 RUN1_COSTS = (
     SourceCost("babi", 376, 11, {"answer_only": 96.2, "correct_trace": 351.8, "incorrect_trace": 351.9},
                {"answer_only": 469.5, "correct_trace": 1504.6, "incorrect_trace": 1505.0}, 280.8, 92.8, 76.0, 2.0),
@@ -72,8 +72,8 @@ def test_plan_real_turns_the_training_share_into_padded_steps() -> None:
     assert plan.steps["babi"]["answer_only"] > 3 * plan.steps["babi"]["correct_trace"]
 
 
-def test_the_cost_model_against_the_published_run() -> None:
-    """The calibration's own data: the 60-minute run's plan, priced by the model, against its measured stages."""
+def test_the_cost_model_against_the_calibration_run() -> None:
+    """The calibration's own data: the first 60-minute run's plan, priced by the model, against its measured stages."""
     from tracebench.demo import real_profile
 
     evaluation = real_profile(60).evaluation
