@@ -228,12 +228,14 @@ def test_an_eval_that_scored_other_problems_is_refused(tmp_path: Path) -> None:
     from rich.console import Console
 
     from tracebench.demo import DemoError, quick_profile
+    from tracebench.problem import write_problems
+    from tracebench.sources import load_problems
 
     demo = Demo(quick_profile(), DemoPaths(tmp_path / "work", tmp_path / "board"), Console(record=True))
     plan = demo.config.sources[0]
-    problems = demo.paths.problems / plan.source
-    problems.mkdir(parents=True)
-    (problems / "test.jsonl").write_text("".join(json.dumps({"id": f"p{i}"}) + "\n" for i in range(3)), "utf-8")
+    chosen = load_problems(plan.source, "test", size=3)
+    write_problems(demo.paths.problems / plan.source / "test.jsonl", chosen)
+    p0, p2 = chosen[0].id, chosen[2].id
     out = tmp_path / "lm_eval" / "model"
     out.mkdir(parents=True)
     task = plan.trace_task
@@ -242,11 +244,11 @@ def test_an_eval_that_scored_other_problems_is_refused(tmp_path: Path) -> None:
         lines = "".join(json.dumps({"doc_id": n, "doc": {"id": i}}) + "\n" for n, i in enumerate(ids))
         (out / f"samples_{task}_2026-12-01T00-00-00.jsonl").write_text(lines, "utf-8")
 
-    write(["p0", "p2"])
+    write([p0, p2])
     demo._check_evaluated(plan, "eval_x", out.parent, {task: [0, 2]})  # the chosen ones: fine
-    write(["p0", "other/7"])
+    write([p0, "other/7"])
     with pytest.raises(DemoError, match=r"1 not among the demo's test problems.*'other/7'"):
         demo._check_evaluated(plan, "eval_x", out.parent, {task: [0, 2]})
-    write(["p0"])
+    write([p0])
     with pytest.raises(DemoError, match="scored 1 problems .* expected 2"):
         demo._check_evaluated(plan, "eval_x", out.parent, {task: [0, 2]})

@@ -68,6 +68,11 @@ class SourcePlan:
         """The forced-trace lm-eval task of one intervention (``gold``, ``corrupt``, ``swapped``)."""
         return f"tracebench_{self.source}_forced_{intervention}"
 
+    @property
+    def test_size(self) -> int:
+        """Test problems the demo needs of this source (the students' and the base model's, whichever is more)."""
+        return max(self.eval_limit, self.base_eval_limit)
+
     def metadata(self) -> dict[str, Any]:
         """The lm-eval ``--metadata`` that makes the task build exactly the demo's problems.
 
@@ -81,7 +86,7 @@ class SourcePlan:
         if nested:
             meta[self.source] = nested
         if self.generated:
-            meta["size"] = max(self.eval_limit, self.base_eval_limit)
+            meta["size"] = self.test_size
         return meta
 
 

@@ -204,14 +204,12 @@ class Demo:
                 folder = self.paths.problems / plan.source
                 if plan.generated:
                     train = load_problems(plan.source, "train", **{**plan.options, "size": plan.train_size})
-                    test = load_problems(plan.source, "test", **{**plan.options, "size": plan.metadata()["size"]})
+                    test = load_problems(plan.source, "test", **{**plan.options, "size": plan.test_size})
                 elif plan.select == "stratified":
                     train, test, chosen = self._stratified(plan)
                 else:
                     train = load_problems(plan.source, "train", **plan.options)[: plan.train_size]
-                    test = load_problems(plan.source, "test", **plan.options)[
-                        : max(plan.eval_limit, plan.base_eval_limit)
-                    ]
+                    test = load_problems(plan.source, "test", **plan.options)[: plan.test_size]
                 seen = {(p.context, p.question) for p in train}
                 overlap = sum((p.context, p.question) in seen for p in test)
                 write_problems(folder / "train.jsonl", train)
@@ -257,7 +255,7 @@ class Demo:
 
     def _plan_dict(self, plan: SourcePlan) -> dict[str, Any]:
         out = {"source": plan.source, "options": plan.options, "train_size": plan.train_size,
-               "test_size": max(plan.eval_limit, plan.base_eval_limit), "generated": plan.generated}  # fmt: skip
+               "test_size": plan.test_size, "generated": plan.generated}  # fmt: skip
         if plan.select != "first":
             out.update(select=plan.select, eval_limit=plan.eval_limit, base_eval_limit=plan.base_eval_limit,
                        interventions=list(self.config.evaluation.interventions))  # fmt: skip
@@ -389,13 +387,16 @@ class Demo:
         the task's metadata, and a difference between the two (e.g. a model argument taken as a source option)
         would otherwise score other problems without a word.
         """
+        from tracebench.io import iter_jsonl
+        from tracebench.problem import read_problems
+
         test = self.paths.problems / plan.source / "test.jsonl"
-        wanted = {json.loads(line)["id"] for line in test.read_text(encoding="utf-8").splitlines() if line.strip()}
+        wanted = {p.id for p in read_problems(test)}
         for task, positions in samples.items():
             files = sorted(folder.rglob(f"samples_{task}_2*.jsonl"))
             if len(files) != 1:
                 raise DemoError(f"{name}: expected one samples file of {task} under {folder}, found {len(files)}")
-            ids = [json.loads(line)["doc"]["id"] for line in files[0].read_text(encoding="utf-8").splitlines() if line]
+            ids = [row["doc"]["id"] for _, row in iter_jsonl(files[0])]
             strangers = sorted(set(ids) - wanted)
             if strangers or len(ids) != len(positions):
                 raise DemoError(
